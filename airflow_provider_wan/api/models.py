@@ -1,0 +1,112 @@
+"""Model rules of the Wan text-to-video contract: sizes, durations, sound and limits per family."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+RESOLUTIONS = ("720P", "1080P")
+RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
+
+# Pixels of each ``size`` tier (wan2.1-2.6), by ratio.
+SIZE_TIERS: dict[str, dict[str, str]] = {
+    "480P": {"16:9": "832*480", "9:16": "480*832", "1:1": "624*624"},
+    "720P": {
+        "16:9": "1280*720",
+        "9:16": "720*1280",
+        "1:1": "960*960",
+        "4:3": "1088*832",
+        "3:4": "832*1088",
+    },
+    "1080P": {
+        "16:9": "1920*1080",
+        "9:16": "1080*1920",
+        "1:1": "1440*1440",
+        "4:3": "1632*1248",
+        "3:4": "1248*1632",
+    },
+}
+
+# Pixels wan2.7 produces for ``resolution`` x ``ratio``.
+WAN27_PIXELS: dict[str, dict[str, str]] = {
+    "720P": {
+        "16:9": "1280*720",
+        "9:16": "720*1280",
+        "1:1": "960*960",
+        "4:3": "1104*832",
+        "3:4": "832*1104",
+    },
+    "1080P": {
+        "16:9": "1920*1080",
+        "9:16": "1080*1920",
+        "1:1": "1440*1440",
+        "4:3": "1648*1248",
+        "3:4": "1248*1648",
+    },
+}
+
+DEFAULT_DURATION = 5  # (assumed) when a multi-duration model is given none
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What one model family accepts and produces."""
+
+    family: str
+    tiers: tuple[str, ...]  # size tiers; empty for resolution + ratio models
+    default_size: str
+    durations: tuple[int, ...]
+    prompt_limit: int
+    has_sound: bool
+    fps: int
+    shot_type: bool = False
+    uses_resolution: bool = False
+    max_running: int = 5
+    creates_per_second: int = 5
+
+    @property
+    def sizes(self) -> tuple[str, ...]:
+        return tuple(size for tier in self.tiers for size in SIZE_TIERS[tier].values())
+
+    @property
+    def default_duration(self) -> int:
+        return DEFAULT_DURATION if DEFAULT_DURATION in self.durations else self.durations[0]
+
+    @property
+    def audio_url_min_seconds(self) -> int:
+        return 2 if self.uses_resolution else 3
+
+
+_SPAN_2_15 = tuple(range(2, 16))
+
+MODELS: dict[str, ModelSpec] = {
+    spec.family: spec
+    for spec in (
+        ModelSpec("wanx2.1-t2v-turbo", ("480P", "720P"), "1280*720", (5,), 800, False, 30,
+                  max_running=2, creates_per_second=2),
+        ModelSpec("wanx2.1-t2v-plus", ("720P",), "1280*720", (5,), 800, False, 30,
+                  max_running=2, creates_per_second=2),
+        ModelSpec("wan2.2-t2v-plus", ("480P", "1080P"), "1920*1080", (5,), 800, False, 30,
+                  max_running=2, creates_per_second=2),
+        ModelSpec("wan2.5-t2v-preview", ("480P", "720P", "1080P"), "1920*1080", (5, 10), 1500, True, 24),
+        ModelSpec("wan2.6-t2v", ("720P", "1080P"), "1920*1080", _SPAN_2_15, 1500, True, 30, shot_type=True),
+        ModelSpec("wan2.6-t2v-us", ("720P", "1080P"), "1920*1080", (5, 10), 1500, True, 30, shot_type=True),
+        ModelSpec("wan2.7-t2v", (), "1920*1080", _SPAN_2_15, 5000, True, 30, uses_resolution=True),
+    )
+}  # fmt: skip
+
+_SNAPSHOT = re.compile(r"^(?P<family>.+?)-\d{4}-\d{2}-\d{2}$")
+
+
+def resolve_model(name: str) -> ModelSpec | None:
+    """The family of a model name or dated snapshot (``wan2.7-t2v-2026-04-25``); None if unknown."""
+    if name in MODELS:
+        return MODELS[name]
+    match = _SNAPSHOT.match(name)
+    return MODELS.get(match["family"]) if match else None
+
+
+def parse_pixels(size: str) -> tuple[int, int]:
+    """``"1280*720"`` as ``(1280, 720)``."""
+    width, height = size.split("*")
+    return int(width), int(height)

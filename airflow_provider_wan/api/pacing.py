@@ -1,0 +1,26 @@
+"""How long to wait between tries and between polls; shared by the sync and async hooks and the trigger."""
+
+from __future__ import annotations
+
+import random
+
+VENDOR_POLL_INTERVAL = 15.0  # the vendor suggests polling about every 15 s
+
+
+def backoff_delay(
+    attempt: int,
+    *,
+    base: float = 1.0,
+    cap: float = 60.0,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
+    """Seconds before try ``attempt + 1``: exponential with full jitter, never under ``Retry-After``."""
+    ceiling = min(cap, base * (2**attempt))
+    delay = (rng or random).uniform(ceiling / 2, ceiling)
+    return max(delay, retry_after or 0.0)
+
+
+def poll_delay(polls_done: int, *, minimum: float, maximum: float = VENDOR_POLL_INTERVAL) -> float:
+    """Seconds before the next poll: a first look soon, then doubling toward ``maximum``."""
+    return max(minimum, min(maximum, 2.0 ** (polls_done - 1)))

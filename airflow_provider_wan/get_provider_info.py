@@ -1,0 +1,25 @@
+"""What Airflow's providers manager learns about this package (entry point ``apache_airflow_provider``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_wan import __version__
+
+INTEGRATION = "Alibaba Wan"
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-provider-wan",
+        "name": "Alibaba Wan",
+        "description": "Text-to-video generation with Alibaba's Wan models (DashScope / Model Studio).",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": INTEGRATION,
+                "external-doc-url": "https://www.alibabacloud.com/help/en/model-studio/text-to-video-api-reference",
+                "tags": ["ai"],
+            }
+        ],
+    }
