@@ -22,6 +22,7 @@ from airflow_provider_wan.api.errors import (
     WanResponseError,
     WanValidationError,
     is_retryable,
+    is_transient_task_failure,
 )
 from airflow_provider_wan.api.models import MODELS, ModelSpec, resolve_model
 from airflow_provider_wan.api.pacing import backoff_delay, poll_delay
@@ -61,6 +62,7 @@ __all__ = [
     "check_task_id",
     "create_headers",
     "is_retryable",
+    "is_transient_task_failure",
     "is_vendor_storage_host",
     "list_params",
     "parse_error",

@@ -136,6 +136,8 @@ def list_params(
     if model_name:
         params["model_name"] = model_name
     if status:
+        if status not in set(TaskStatus):
+            raise WanValidationError("status", status, f"one of {', '.join(s.value for s in TaskStatus)}")
         params["status"] = TaskStatus(status).value
     if task_id:
         params["task_id"] = check_task_id(task_id)

@@ -32,6 +32,13 @@ def is_retryable(http_status: int | None, code: str | None) -> bool:
     return code in TRANSIENT_CODES
 
 
+def is_transient_task_failure(code: str | None) -> bool:
+    """Whether a ``FAILED`` task's ``code`` names passing trouble, so submitting it again may succeed."""
+    if not code or code in FINAL_SERVER_CODES:
+        return False
+    return code in TRANSIENT_CODES or code.startswith("Throttling")
+
+
 class WanError(Exception):
     """Base class of every error this provider raises about Wan."""
 
