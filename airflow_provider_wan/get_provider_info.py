@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_wan import __version__
+from airflow_provider_wan.hooks.form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 
 INTEGRATION = "Alibaba Wan"
 
@@ -20,6 +21,16 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": INTEGRATION,
                 "external-doc-url": "https://www.alibabacloud.com/help/en/model-studio/text-to-video-api-reference",
                 "tags": ["ai"],
+            }
+        ],
+        "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_provider_wan.hooks.wan"]}],
+        "connection-types": [
+            {
+                "connection-type": "wan",
+                "hook-class-name": "airflow_provider_wan.hooks.wan.WanHook",
+                "hook-name": "Alibaba Wan",
+                "conn-fields": CONN_FIELDS,
+                "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
             }
         ],
     }

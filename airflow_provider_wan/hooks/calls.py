@@ -1,0 +1,173 @@
+"""The four Wan calls as data, how an answer becomes a result or an error, and when to try again.
+
+Both hooks send exactly these calls and read answers with exactly these functions; only the HTTP
+library (``requests`` or ``aiohttp``) and the way of sleeping differ between them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from airflow_provider_wan.api import (
+    CREATE_PATH,
+    LIST_PATH,
+    TaskPage,
+    VideoRequest,
+    WanApiError,
+    WanResponseError,
+    WanTask,
+    auth_headers,
+    backoff_delay,
+    cancel_path,
+    create_headers,
+    list_params,
+    parse_error,
+    parse_task,
+    parse_task_page,
+    task_path,
+)
+
+T = TypeVar("T")
+
+
+class Log(Protocol):
+    """The part of a hook's logger the retry policy uses (stdlib and Airflow's structlog loggers)."""
+
+    def warning(self, msg: Any, /, *args: Any) -> Any: ...
+
+    def error(self, msg: Any, /, *args: Any) -> Any: ...
+
+
+# Codes of failures that produced no HTTP answer (``http_status`` None).
+CONNECT_FAILED = "ConnectFailed"  # the request never reached the service
+CONNECTION_LOST = "ConnectionLost"  # sent, then no (complete) answer: the service may have acted on it
+
+
+class WanCreateUncertainError(WanApiError):
+    """A create call that failed after reaching the service: a task may exist and be billed.
+
+    Never retried, so one submission cannot become two billed tasks.
+    """
+
+    def __init__(self, cause: WanApiError, *, model: str) -> None:
+        detail = f"{cause.code}: {cause.message}" if cause.code else cause.message
+        super().__init__(
+            f"the create call failed after it was sent ({detail}), so Wan may have accepted it and a "
+            f"{model} task may be running and billed. Not submitting again. Look for the task before "
+            f"resubmitting: WanHook.list_tasks(model_name={model!r}) lists the last 24 hours' tasks",
+            http_status=cause.http_status,
+            request_id=cause.request_id,
+        )
+        self.cause = cause
+
+    @property
+    def retryable(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class WanCall(Generic[T]):
+    """One HTTP call: what to send, and how to read a successful answer."""
+
+    name: str
+    method: str
+    path: str
+    parse: Callable[[Any], T]
+    params: dict[str, str] | None = None
+    body: dict[str, Any] | None = None
+
+    @property
+    def creates_task(self) -> bool:
+        return self.body is not None
+
+    def headers(self, api_key: str) -> dict[str, str]:
+        return create_headers(api_key) if self.creates_task else auth_headers(api_key)
+
+
+def _ignore_body(body: Any) -> None:
+    return None
+
+
+def create_call(request: VideoRequest) -> WanCall[WanTask]:
+    return WanCall("create", "POST", CREATE_PATH, parse_task, body=request.to_body())
+
+
+def get_call(task_id: str) -> WanCall[WanTask]:
+    return WanCall("get", "GET", task_path(task_id), parse_task)
+
+
+def cancel_call(task_id: str) -> WanCall[None]:
+    return WanCall("cancel", "POST", cancel_path(task_id), _ignore_body)
+
+
+def list_call(**filters: Any) -> WanCall[TaskPage]:
+    return WanCall("list", "GET", LIST_PATH, parse_task_page, params=list_params(**filters))
+
+
+def read_answer(call: WanCall[T], status: int, retry_after: str | None, content: bytes, api_key: str) -> T:
+    """The result of ``call`` from the raw answer, or the :class:`WanApiError` it amounts to.
+
+    The key is blanked out of the text first, so no error message can carry it even if echoed.
+    """
+    text = content.decode("utf-8", errors="replace").replace(api_key, "***")
+    try:
+        body: Any = json.loads(text) if text.strip() else None
+        parsed = True
+    except ValueError:
+        body, parsed = text, False
+    if not 200 <= status < 300:
+        raise parse_error(status, body, retry_after)
+    if not parsed:
+        raise WanResponseError(f"{call.name} answer is not JSON: {text[:200]!r}", http_status=status)
+    return call.parse(body)
+
+
+def network_error(call: WanCall[Any], error: BaseException, *, reached_service: bool) -> WanApiError:
+    """A failure without an HTTP answer, as a retryable :class:`WanApiError`."""
+    code = CONNECTION_LOST if reached_service else CONNECT_FAILED
+    detail = str(error) or type(error).__name__
+    return WanApiError(f"{call.name} call: {type(error).__name__}: {detail}", code=code)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many times, and after what pause, a failed call is tried again."""
+
+    max_retries: int = 5
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+
+    def delay_after(self, call: WanCall[Any], attempt: int, error: WanApiError, log: Log) -> float:
+        """Seconds to wait before trying ``call`` again; raises when it must not be tried again.
+
+        ``attempt`` counts from 0. Create is tried again only when the service surely did not take it:
+        throttled (429) or never reached. Get, cancel and list are tried again on any transient error.
+        """
+        if call.creates_task and not _surely_not_accepted(error):
+            if not error.retryable:
+                raise error
+            raise WanCreateUncertainError(error, model=str((call.body or {}).get("model"))) from error
+        if not error.retryable:
+            raise error
+        if attempt >= self.max_retries:
+            log.error("Wan %s call failed %d times in a row; giving up", call.name, attempt + 1)
+            raise error
+        delay = backoff_delay(
+            attempt, base=self.backoff_base, cap=self.backoff_cap, retry_after=error.retry_after
+        )
+        log.warning(
+            "Wan %s call failed (%s); try %d of %d in %.2f s",
+            call.name,
+            error,
+            attempt + 2,
+            self.max_retries + 1,
+            delay,
+        )
+        return delay
+
+
+def _surely_not_accepted(error: WanApiError) -> bool:
+    return error.http_status == 429 or (error.http_status is None and error.code == CONNECT_FAILED)

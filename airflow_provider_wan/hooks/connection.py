@@ -1,0 +1,77 @@
+"""What a ``wan`` Airflow connection means: the API key and the base URL it points at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from airflow_provider_wan.api import WanValidationError, resolve_base_url
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
+CONN_TYPE = "wan"
+DEFAULT_CONN_ID = "wan_default"
+
+
+class WanConnectionError(WanValidationError):
+    """A ``wan`` connection that cannot be used as configured (nothing was sent)."""
+
+    def __init__(self, conn_id: str, parameter: str, value: Any, allowed: str) -> None:
+        super().__init__(parameter, value, allowed)
+        self.conn_id = conn_id
+        self.args = (f"Connection {conn_id!r}: {self.args[0]}",)
+
+
+@dataclass(frozen=True)
+class WanSettings:
+    """The parts of a connection a hook needs; the key is kept out of ``repr``."""
+
+    conn_id: str
+    base_url: str
+    api_key: str = field(repr=False)
+
+
+def settings_from_connection(conn: Connection) -> WanSettings:
+    """Read the key (password), ``region``/``workspace_id`` extras and an optional base URL in ``host``."""
+    conn_id = conn.conn_id
+    api_key = (conn.password or "").strip()
+    if not api_key:
+        raise WanConnectionError(
+            conn_id, "password", "(empty)", "the Wan API key (sk-...) belongs in the connection's password"
+        )
+    extra = conn.extra_dejson
+    try:
+        base_url = resolve_base_url(
+            region=extra.get("region") or None,
+            workspace_id=extra.get("workspace_id") or None,
+            base_url=connection_base_url(conn.host, conn.port, conn.schema),
+        )
+    except WanValidationError as err:
+        raise WanConnectionError(conn_id, err.parameter, err.value, err.allowed) from None
+    return WanSettings(conn_id=conn_id, base_url=base_url, api_key=api_key)
+
+
+def connection_base_url(host: str | None, port: int | None, schema: str | None) -> str | None:
+    """An explicit base URL from ``host`` as Airflow stores it, whichever form the connection came in.
+
+    The UI and JSON form keep a whole URL in ``host`` (``http://127.0.0.1:8765/api/v1``). The URI form
+    splits it: ``wan://http://:KEY@127.0.0.1:8765/api/v1`` gives host ``http://127.0.0.1``, port and
+    schema ``api/v1``, and a host without a scheme means https.
+    """
+    host = (host or "").strip()
+    if not host:
+        return None
+    if "://" not in host:
+        host = f"https://{host}"
+    parts = urlsplit(host)
+    try:
+        has_port = parts.port is not None
+    except ValueError:
+        raise WanValidationError("host", host, "an http(s) URL such as https://HOST/api/v1") from None
+    netloc = parts.netloc
+    if port and not has_port:
+        netloc = f"{netloc}:{port}"
+    path = parts.path.strip("/") or (schema or "").strip("/")
+    return f"{parts.scheme}://{netloc}/{path}" if path else f"{parts.scheme}://{netloc}"

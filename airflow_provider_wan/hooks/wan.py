@@ -1,0 +1,284 @@
+"""Hooks for Alibaba's Wan text-to-video API: ``WanHook`` (sync, ``requests``) and ``WanAsyncHook``.
+
+The operator imports this module at DAG parse time, so ``requests`` and ``aiohttp`` are imported only
+when a hook first sends something.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_wan.api import TaskPage, VideoRequest, WanApiError, WanError, WanTask, poll_delay
+from airflow_provider_wan.api.pacing import VENDOR_POLL_INTERVAL
+from airflow_provider_wan.hooks import form
+from airflow_provider_wan.hooks.calls import (
+    RetryPolicy,
+    T,
+    WanCall,
+    WanCreateUncertainError,
+    cancel_call,
+    create_call,
+    get_call,
+    list_call,
+    network_error,
+    read_answer,
+)
+from airflow_provider_wan.hooks.connection import (
+    CONN_TYPE,
+    DEFAULT_CONN_ID,
+    WanConnectionError,
+    WanSettings,
+    settings_from_connection,
+)
+
+if TYPE_CHECKING:
+    import requests
+    from airflow.sdk import Connection
+
+__all__ = [
+    "WanAsyncHook",
+    "WanConnectionError",
+    "WanCreateUncertainError",
+    "WanHook",
+    "WanWaitTimeoutError",
+]
+
+HOOK_NAME = "Alibaba Wan"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 5
+
+
+class WanWaitTimeoutError(WanError, TimeoutError):
+    """A task still not finished when ``wait_for_task`` gave up; it may still be running (and billed)."""
+
+    def __init__(self, task: WanTask, waited: float) -> None:
+        super().__init__(
+            f"Wan task {task.task_id} is still {task.status.value} after {waited:.0f} s; "
+            "cancel it with WanHook.cancel_task while it is PENDING, or keep waiting"
+        )
+        self.task = task
+
+
+class _WanBaseHook(BaseHook):
+    """What both hooks take: the connection, the request timeout and the retry policy.
+
+    :param wan_conn_id: a ``wan`` connection: API key in the password, ``region`` and ``workspace_id``
+        extras, or a full base URL in ``host``.
+    :param timeout: seconds for each HTTP request.
+    :param max_retries: further tries after a transient failure (429, 5xx, network, malformed answer).
+    :param backoff_base: seconds before the first retry; doubles each time, with jitter.
+    :param backoff_cap: longest pause between tries (a longer ``Retry-After`` still wins).
+    """
+
+    conn_name_attr = "wan_conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = CONN_TYPE
+    hook_name = HOOK_NAME
+
+    def __init__(
+        self,
+        wan_conn_id: str = DEFAULT_CONN_ID,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 60.0,
+    ) -> None:
+        super().__init__()
+        self.wan_conn_id = wan_conn_id
+        self.timeout = timeout
+        self.retry_policy = RetryPolicy(max_retries, backoff_base, backoff_cap)
+
+
+class WanHook(_WanBaseHook):
+    """Create, query, cancel and list Wan tasks over a pooled ``requests`` session."""
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        return form.connection_form_widgets()
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        return form.ui_field_behaviour()
+
+    @cached_property
+    def settings(self) -> WanSettings:
+        return settings_from_connection(self.get_connection(self.wan_conn_id))
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    @cached_property
+    def session(self) -> requests.Session:
+        """One pooled session per hook; the key goes in each request, never in the session."""
+        import requests
+        from requests.adapters import HTTPAdapter
+
+        session = requests.Session()
+        session.mount("https://", HTTPAdapter(pool_maxsize=10, max_retries=0))
+        session.mount("http://", HTTPAdapter(pool_maxsize=10, max_retries=0))
+        return session
+
+    def get_conn(self) -> requests.Session:
+        return self.session
+
+    def create_task(self, request: VideoRequest) -> WanTask:
+        """Submit one task (billed once it succeeds); the request is validated before anything is sent."""
+        for warning in request.validate():
+            self.log.warning("Wan request: %s", warning)
+        task = self._call(create_call(request))
+        self.log.info("Submitted Wan task %s (model %s)", task.task_id, request.model)
+        return task
+
+    def get_task(self, task_id: str) -> WanTask:
+        return self._call(get_call(task_id))
+
+    def cancel_task(self, task_id: str) -> None:
+        """Cancel a task; the service accepts this only while it is ``PENDING``."""
+        self._call(cancel_call(task_id))
+        self.log.info("Cancelled Wan task %s", task_id)
+
+    def list_tasks(self, **filters: Any) -> TaskPage:
+        """One page of the account's tasks (last 24 hours unless ``start_time``/``end_time`` say else)."""
+        return self._call(list_call(**filters))
+
+    def wait_for_task(
+        self,
+        task_id: str,
+        *,
+        poll_interval: float = 5.0,
+        timeout: float = 3 * 3600.0,
+        max_poll_interval: float = VENDOR_POLL_INTERVAL,
+    ) -> WanTask:
+        """Poll until the task ends (any terminal status is returned, failures included).
+
+        Polls soon at first, then less often up to ``max_poll_interval``, never more often than
+        ``poll_interval``. Raises :class:`WanWaitTimeoutError` after ``timeout`` seconds.
+        """
+        started = time.monotonic()
+        polls_done = 0
+        while True:
+            task = self.get_task(task_id)
+            if task.status.is_terminal:
+                return task
+            waited = time.monotonic() - started
+            if waited >= timeout:
+                raise WanWaitTimeoutError(task, waited)
+            delay = poll_delay(polls_done, minimum=poll_interval, maximum=max_poll_interval)
+            self.log.info("Wan task %s is %s after %.0f s", task_id, task.status.value, waited)
+            time.sleep(min(delay, timeout - waited))
+            polls_done += 1
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the key with a list call, which bills nothing."""
+        try:
+            settings = self.settings
+            page = self._call(list_call(page_size=1), RetryPolicy(max_retries=1, backoff_base=0.5))
+        except WanApiError as error:
+            if error.http_status in (401, 403):
+                return False, f"Wan refused the API key of connection {self.wan_conn_id!r}: {error}"
+            return False, f"Could not reach Wan for connection {self.wan_conn_id!r}: {error}"
+        except WanError as error:
+            return False, str(error)
+        return True, f"Connected to Wan at {settings.base_url}; {page.total} tasks in the last 24 hours"
+
+    def _call(self, call: WanCall[T], policy: RetryPolicy | None = None) -> T:
+        policy = policy or self.retry_policy
+        attempt = 0
+        while True:
+            try:
+                return self._send(call)
+            except WanApiError as error:
+                delay = policy.delay_after(call, attempt, error, self.log)
+            time.sleep(delay)
+            attempt += 1
+
+    def _send(self, call: WanCall[T]) -> T:
+        import requests
+
+        settings = self.settings
+        try:
+            response = self.session.request(
+                call.method,
+                settings.base_url + call.path,
+                params=call.params,
+                json=call.body,
+                headers=call.headers(settings.api_key),
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as error:
+            raise network_error(call, error, reached_service=_reached_service(error)) from error
+        retry_after = response.headers.get("Retry-After")
+        return read_answer(call, response.status_code, retry_after, response.content, settings.api_key)
+
+
+def _reached_service(error: Exception) -> bool:
+    """False only when ``requests`` surely never sent the request (connect refused, timed out, no DNS)."""
+    import requests
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+    if isinstance(error, requests.ConnectTimeout):
+        return False
+    cause = error.args[0] if error.args else None
+    return not (
+        isinstance(error, requests.ConnectionError)
+        and isinstance(cause, MaxRetryError)
+        and isinstance(cause.reason, NewConnectionError)
+    )
+
+
+class WanAsyncHook(_WanBaseHook):
+    """Query, cancel and list Wan tasks from the triggerer's event loop over ``aiohttp``.
+
+    All instances on one loop share one pooled session. The connection is read once per hook with
+    ``aget_connection``, never the blocking ``get_connection``.
+    """
+
+    _settings: WanSettings | None = None
+
+    async def get_settings(self) -> WanSettings:
+        if self._settings is None:
+            self._settings = settings_from_connection(await _aget_connection(self.wan_conn_id))
+        return self._settings
+
+    async def get_task(self, task_id: str) -> WanTask:
+        return await self._call(get_call(task_id))
+
+    async def cancel_task(self, task_id: str) -> None:
+        """Cancel a task; the service accepts this only while it is ``PENDING``."""
+        await self._call(cancel_call(task_id))
+        self.log.info("Cancelled Wan task %s", task_id)
+
+    async def list_tasks(self, **filters: Any) -> TaskPage:
+        return await self._call(list_call(**filters))
+
+    async def _call(self, call: WanCall[T]) -> T:
+        from airflow_provider_wan.hooks import aio
+
+        settings = await self.get_settings()
+        attempt = 0
+        while True:
+            try:
+                return await aio.send(await aio.shared_session(), settings, call, self.timeout)
+            except WanApiError as error:
+                delay = self.retry_policy.delay_after(call, attempt, error, self.log)
+            await asyncio.sleep(delay)
+            attempt += 1
+
+
+async def _aget_connection(conn_id: str) -> Connection:
+    """``aget_connection``; on Airflow 3.1.0 outside a supervised process (tests, scripts) it cannot
+    import the supervisor channel, so the secrets backends are read in a worker thread instead."""
+    try:
+        return await BaseHook.aget_connection(conn_id)
+    except ImportError as error:
+        if "SUPERVISOR_COMMS" not in str(error):
+            raise
+        return await asyncio.to_thread(BaseHook.get_connection, conn_id)
