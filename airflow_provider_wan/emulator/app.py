@@ -1,0 +1,237 @@
+"""The emulator's HTTP face: the four Wan calls under ``/api/v1``, videos under ``/oss``, faults, request log.
+
+Per-request work is kept tiny (a dict lookup, one JSON dump, one log entry in a bounded deque; no
+logging to stdout) so that one emulator can serve a thousand tasks polled at once.
+
+Videos are served like the vendor's object storage: ``GET /oss/<task_id>.mp4?Expires=…&OSSAccessKeyId=…
+&Signature=…`` with ``Content-Length``, ``ETag``, ``Accept-Ranges`` and single-range ``Range`` support
+(206), no ``Authorization`` needed; an expired or tampered URL gets 403 with an OSS-style XML error. A
+malformed ``Range`` header gets the whole object *(assumed, as OSS does)*. Downloads that carry an
+``Authorization`` header are still served, and recorded so tests can prove no client sends its key there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import web
+
+from airflow_provider_wan.emulator.control import add_control_routes
+from airflow_provider_wan.emulator.core import Emulation
+from airflow_provider_wan.emulator.faults import FaultDecision
+from airflow_provider_wan.emulator.state import MESSAGES, Answer, error_answer, new_id
+
+API_PREFIX = "/api/v1"
+_FAULT_KEY = web.AppKey("fault", object)
+_EMULATION = web.AppKey("emulation", Emulation)
+_INJECTED_ERRORS = {
+    500: ("InternalError", MESSAGES["InternalError"]),
+    503: ("ModelUnavailable", MESSAGES["ModelUnavailable"]),
+    429: ("Throttling", MESSAGES["RateQuota"]),
+}
+
+
+def build_app(emulation: Emulation) -> web.Application:
+    """The aiohttp application serving ``emulation``."""
+    app = web.Application(middlewares=[_faults_and_log], client_max_size=2 * 1024 * 1024)
+    app[_EMULATION] = emulation
+    handlers = _Handlers(emulation)
+    app.router.add_post(f"{API_PREFIX}/services/aigc/video-generation/video-synthesis", handlers.create,
+                        name="create")  # fmt: skip
+    app.router.add_get(f"{API_PREFIX}/tasks", handlers.list, name="list")
+    app.router.add_get(f"{API_PREFIX}/tasks/", handlers.list, name="list_slash")
+    app.router.add_get(API_PREFIX + "/tasks/{task_id}", handlers.query, name="query")
+    app.router.add_post(API_PREFIX + "/tasks/{task_id}/cancel", handlers.cancel, name="cancel")
+    app.router.add_get("/oss/{task_id}.mp4", handlers.video, name="video")
+    add_control_routes(app, emulation)
+    app.router.add_route("*", API_PREFIX + "/{tail:.*}", handlers.unknown_path, name="unknown")
+    return app
+
+
+class _Handlers:
+    def __init__(self, emulation: Emulation) -> None:
+        self.emulation = emulation
+        self.account = emulation.account
+
+    async def create(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        answer = self.account.create(_api_key(request), request.headers.get("X-DashScope-Async"), raw)
+        if answer.status == 200 and self.emulation.prerender:
+            key = self.account.video_key_of(answer.body["output"]["task_id"])
+            if key is not None:
+                self.emulation.renderer.prefetch(key)
+        return _json(answer)
+
+    async def query(self, request: web.Request) -> web.StreamResponse:
+        refusal = self._authorize(request)
+        if refusal is not None:
+            return refusal
+        video_base = f"{request.scheme}://{request.host}"
+        return _json(self.account.query(request.match_info["task_id"], video_base))
+
+    async def cancel(self, request: web.Request) -> web.StreamResponse:
+        return self._authorize(request) or _json(self.account.cancel(request.match_info["task_id"]))
+
+    async def list(self, request: web.Request) -> web.StreamResponse:
+        return self._authorize(request) or _json(self.account.list(dict(request.query)))
+
+    async def unknown_path(self, request: web.Request) -> web.StreamResponse:
+        return self._authorize(request) or _json(error_answer(400, "InvalidParameter", MESSAGES["UrlError"]))
+
+    async def video(self, request: web.Request) -> web.StreamResponse:
+        task_id = request.match_info["task_id"]
+        if "Authorization" in request.headers:
+            self.account.record_video_authorization(request.path, _api_key(request))
+        access = self.account.video_access(
+            task_id, request.query.get("Expires"), request.query.get("Signature")
+        )
+        if isinstance(access, str):
+            return _oss_error(404 if access == "NoSuchKey" else 403, access)
+        data, etag = await self.emulation.renderer.video(access)
+        headers = {
+            "ETag": etag,
+            "Accept-Ranges": "bytes",
+            "Content-Type": "video/mp4",
+            "x-oss-request-id": new_id(),
+            "x-oss-object-type": "Normal",
+        }
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers=headers)
+        status, start, end = 200, 0, len(data)
+        try:
+            wanted = request.http_range
+        except ValueError:
+            wanted = slice(None, None)
+        if wanted.start is not None or wanted.stop is not None:
+            start, end = _byte_range(wanted, len(data))
+            if start >= end:
+                return _oss_error(416, "InvalidRange", {"Content-Range": f"bytes */{len(data)}"})
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(data)}"
+        fault: FaultDecision | None = request.get("fault")
+        cut = fault.cut_video_at if fault is not None else None
+        if cut is not None and cut < end - start:
+            return await _cut_short(request, status, headers, data[start:end], cut)
+        return web.Response(status=status, body=data[start:end], headers=headers)
+
+    def _authorize(self, request: web.Request) -> web.Response | None:
+        if self.account.is_valid_key(_api_key(request)):
+            return None
+        return _json(error_answer(401, "InvalidApiKey", MESSAGES["InvalidApiKey"]))
+
+
+@web.middleware
+async def _faults_and_log(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Apply the endpoint's faults (if any) and record the call in the request log (no secrets)."""
+    route = request.match_info.route.name
+    if route is None or route.startswith("control:"):
+        return await handler(request)
+    endpoint = "list" if route == "list_slash" else route
+    emulation: Emulation = request.app[_EMULATION]
+    entry: dict[str, Any] = {
+        "method": request.method,
+        "path": request.path,
+        "query": dict(request.query),
+        "endpoint": endpoint,
+        "authorization": "Authorization" in request.headers,
+        "time": emulation.clock.now(),
+        "status": None,
+    }
+    emulation.account.request_log.append(entry)
+    fault = emulation.faults.decide(endpoint)
+    if fault is not None:
+        request["fault"] = fault
+        if fault.latency:
+            await asyncio.sleep(fault.latency)
+        if fault.drop:
+            entry["status"] = "dropped"
+            return await _drop(request)
+        if fault.error_status is not None:
+            response = _injected_error(endpoint, fault.error_status)
+            entry["status"] = response.status
+            return response
+    response = await handler(request)
+    if fault is not None and fault.malformed and endpoint != "video" and isinstance(response, web.Response):
+        text = response.text or ""
+        response = web.Response(
+            status=200, text=text[: max(1, len(text) // 2)], content_type="application/json"
+        )
+        entry["malformed"] = True
+    entry["status"] = response.status
+    return response
+
+
+def _injected_error(endpoint: str, status: int) -> web.Response:
+    code, message = _INJECTED_ERRORS[status]
+    headers = {"Retry-After": "1"} if status == 429 else {}
+    if endpoint == "video":
+        return _oss_error(status, "ServiceUnavailable" if status == 503 else code, headers)
+    return _json(error_answer(status, code, message, headers))
+
+
+async def _drop(request: web.Request) -> web.StreamResponse:
+    """Close the connection without answering, as a crashed proxy would."""
+    if request.transport is not None:
+        request.transport.close()
+    raise asyncio.CancelledError
+
+
+async def _cut_short(
+    request: web.Request, status: int, headers: dict[str, str], body: bytes, cut: int
+) -> web.StreamResponse:
+    """Promise the whole body, send ``cut`` bytes of it, then close the connection."""
+    response = web.StreamResponse(status=status, headers=headers)
+    response.content_length = len(body)
+    await response.prepare(request)
+    await response.write(body[:cut])
+    if request.transport is not None:
+        request.transport.close()
+    return response
+
+
+def _byte_range(wanted: slice, size: int) -> tuple[int, int]:
+    if wanted.start is not None and wanted.start < 0:
+        return max(size + wanted.start, 0), size
+    start = wanted.start or 0
+    end = min(wanted.stop, size) if wanted.stop is not None else size
+    return start, end
+
+
+def _api_key(request: web.Request) -> str | None:
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    return key.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _json(answer: Answer) -> web.Response:
+    return web.Response(
+        status=answer.status,
+        body=json.dumps(answer.body, ensure_ascii=False).encode(),
+        content_type="application/json",
+        headers=answer.headers,
+    )
+
+
+_OSS_MESSAGES = {
+    "AccessDenied": "Request has expired.",
+    "SignatureDoesNotMatch": "The request signature we calculated does not match the signature you provided.",
+    "NoSuchKey": "The specified key does not exist.",
+    "InvalidRange": "The requested range cannot be satisfied.",
+}
+
+
+def _oss_error(status: int, code: str, headers: dict[str, str] | None = None) -> web.Response:
+    message = _OSS_MESSAGES.get(code, "Please try again later.")
+    request_id = new_id()
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n'
+        f"  <Code>{code}</Code>\n  <Message>{message}</Message>\n"
+        f"  <RequestId>{request_id}</RequestId>\n  <HostId>emulator.oss</HostId>\n</Error>\n"
+    )
+    return web.Response(
+        status=status,
+        text=xml,
+        content_type="application/xml",
+        headers={**(headers or {}), "x-oss-request-id": request_id},
+    )

@@ -1,0 +1,61 @@
+"""``wan-emulator``: serve the emulator until SIGTERM/SIGINT, printing its base URL on stdout first."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from airflow_provider_wan.emulator.server import DEFAULT_API_KEY, WanEmulator
+
+
+def parser() -> argparse.ArgumentParser:
+    parse = argparse.ArgumentParser(
+        prog="wan-emulator",
+        description="A local Wan text-to-video service (see the README's 'Testing your DAGs offline').",
+    )
+    parse.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parse.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parse.add_argument(
+        "--api-key", default=DEFAULT_API_KEY, help=f"API key to accept (default {DEFAULT_API_KEY})"
+    )
+    parse.add_argument("--extra-api-key", action="append", default=[], help="another key of the same account")
+    parse.add_argument("--task-seconds", type=float, default=2.0, help="create to SUCCEEDED (default 2)")
+    parse.add_argument("--queue-seconds", type=float, default=0.2, help="time spent PENDING (default 0.2)")
+    parse.add_argument("--moderation-marker", default="[[blocked]]", help="prompt text that fails moderation")
+    parse.add_argument(
+        "--ip-marker", default="[[ip-infringement]]", help="prompt text that fails the IP check"
+    )
+    parse.add_argument("--no-limits", action="store_true", help="turn the account limits off")
+    parse.add_argument("--no-prerender", action="store_true", help="render videos at first download only")
+    return parse
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    emulator = WanEmulator(
+        api_key=args.api_key,
+        task_seconds=args.task_seconds,
+        queue_seconds=args.queue_seconds,
+        host=args.host,
+        port=args.port,
+        moderation_marker=args.moderation_marker or None,
+        ip_marker=args.ip_marker or None,
+        api_keys=tuple(args.extra_api_key),
+        limits=not args.no_limits,
+        prerender=not args.no_prerender,
+    )
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with emulator:
+        print(emulator.base_url, flush=True)
+        while not stop.wait(0.5):
+            continue
+    return 0

@@ -1,0 +1,632 @@
+"""The emulated account: its tasks and their life cycle, the account limits, counters and request log.
+
+Everything here is plain Python driven by the :class:`~.clock.Clock`; the HTTP layer (``app.py``) only
+translates requests into these calls and :class:`Answer` objects back into responses. A task's state is
+worked out lazily from the clock when someone looks at it (no timers), so thousands of tasks cost
+nothing while nobody polls them and ``advance_clock`` takes effect at once.
+
+Life cycle: a task waits ``queue_seconds`` as ``PENDING``, then runs ``task_seconds - queue_seconds`` as
+``RUNNING`` and ends ``SUCCEEDED``. With limits on, each model family runs at most ``max_running`` tasks
+at once (5 for wan2.5+, 2 for wan2.1/2.2); later tasks stay ``PENDING`` in a first-in first-out queue
+until a slot frees *(assumed from the contract's "run 5 tasks at once" and "about 500 tasks wait in an
+account's queue")*; a create past ``creates_per_second`` in any one-second window, or one that would
+make the queue longer than ``queue_limit``, gets 429 ``Throttling.RateQuota`` with ``Retry-After``
+*(assumed: the header is sent)*. Requests the service refuses only after accepting them (parameter
+mistakes, moderation markers) end ``FAILED`` once their queue time has passed *(assumed)*.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import heapq
+import hmac
+import itertools
+import json
+import math
+import secrets
+import threading
+import uuid
+from collections import Counter, deque
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from airflow_provider_wan.api import (
+    MODELS,
+    ModelSpec,
+    OutputSpec,
+    TaskStatus,
+    VideoRequest,
+    WanValidationError,
+    resolve_model,
+)
+from airflow_provider_wan.api.models import SIZE_TIERS
+from airflow_provider_wan.api.request import MAX_SEED
+from airflow_provider_wan.api.responses import format_time
+from airflow_provider_wan.emulator.clock import Clock, utc
+from airflow_provider_wan.emulator.media import VideoKey
+
+DAY = 24 * 3600.0
+LIST_TIME_FORMAT = "%Y%m%d%H%M%S"
+REQUEST_LOG_SIZE = 100_000
+UNLIMITED = 2**62
+PROMPT_EXTENSION = " Cinematic lighting, smooth camera movement, rich detail."  # (assumed) the rewrite
+
+MESSAGES = {
+    "InvalidApiKey": "Invalid API-key provided.",
+    "AccessDenied": "current user api does not support synchronous calls",
+    "ModelNotExist": "Model not exist.",
+    "UrlError": "url error, please check url!",
+    "DataInspectionFailed": "Input data may contain inappropriate content.",
+    "IPInfringementSuspect": "Input data is suspected of being involved in IP infringement.",
+    "UnsupportedOperation": (
+        "Failed to cancel the task, please confirm if the task exists and its status is PENDING."
+    ),
+    "RateQuota": "Requests rate limit exceeded, please try again later.",
+    "QueueFull": "Too many tasks are waiting in the queue of this account, please try again later.",
+    "InternalError": "An internal error has occured, please try again later or contact service support.",
+    "ModelUnavailable": "Model is unavailable, please try again later.",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer of the emulated API: status, JSON body and extra headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def error_answer(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Answer:
+    """The service's flat error body."""
+    return Answer(status, {"request_id": new_id(), "code": code, "message": message}, headers or {})
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def key_id(api_key: str) -> str:
+    """A non-secret fingerprint of an API key (first 12 hex digits of its SHA-256)."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the emulated account behaves; see the module docstring for the life cycle."""
+
+    api_keys: tuple[str, ...]
+    task_seconds: float = 2.0
+    queue_seconds: float = 0.2
+    moderation_marker: str | None = "[[blocked]]"
+    ip_marker: str | None = "[[ip-infringement]]"
+    limits: bool = True
+    queue_limit: int = 500
+    region: str = "ap-southeast-1"
+
+    def __post_init__(self) -> None:
+        if not self.api_keys or not all(isinstance(k, str) and k for k in self.api_keys):
+            raise ValueError("the emulator needs at least one non-empty API key")
+        if self.task_seconds < 0 or self.queue_seconds < 0:
+            raise ValueError("task_seconds and queue_seconds must be 0 or more")
+
+    @property
+    def run_seconds(self) -> float:
+        return max(self.task_seconds - self.queue_seconds, 0.0)
+
+
+@dataclass(eq=False)
+class TaskRecord:
+    """One emulated task, with what the tests may want to check about it."""
+
+    task_id: str
+    request_id: str
+    key_id: str
+    model: str
+    family: str
+    body: dict[str, Any]
+    request: VideoRequest
+    created_at: float
+    ready_at: float
+    run_seconds: float
+    seed: int
+    output: OutputSpec | None
+    failure: tuple[str, str] | None
+    warnings: list[str]
+    status: TaskStatus = TaskStatus.PENDING
+    started_at: float | None = None
+    ended_at: float | None = None
+
+    @property
+    def video_key(self) -> VideoKey | None:
+        if self.output is None:
+            return None
+        return VideoKey(self.rendered_prompt, self.seed, self.output)
+
+    @property
+    def rendered_prompt(self) -> str:
+        spec = resolve_model(self.model)
+        limit = spec.prompt_limit if spec else len(self.request.prompt)
+        return self.request.prompt[:limit]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "request_id": self.request_id,
+            "api_key_id": self.key_id,
+            "model": self.model,
+            "family": self.family,
+            "status": self.status.value,
+            "prompt": self.request.prompt,
+            "body": self.body,
+            "request": asdict(self.request),
+            "seed": self.seed,
+            "output": asdict(self.output) if self.output else None,
+            "code": self.failure[0] if self.failure else None,
+            "message": self.failure[1] if self.failure else None,
+            "warnings": list(self.warnings),
+            "created_at": self.created_at,
+            "ready_at": self.ready_at,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+        }
+
+
+class _Pool:
+    """The run slots of one model family: a FIFO queue in front of ``capacity`` parallel runners."""
+
+    def __init__(self, limits: ModelSpec | None) -> None:
+        self.set_limits(limits)
+        self.waiting: deque[TaskRecord] = deque()
+        self.waiting_count = 0
+        self.running: list[tuple[float, int, TaskRecord]] = []
+        self.last_event = 0.0
+        self.recent_creates: deque[float] = deque()
+        self._order = itertools.count()
+
+    def set_limits(self, limits: ModelSpec | None) -> None:
+        """The family's limits, or None for no limits at all."""
+        self.capacity = limits.max_running if limits else UNLIMITED
+        self.creates_per_second = limits.creates_per_second if limits else UNLIMITED
+
+    def add(self, task: TaskRecord) -> None:
+        self.waiting.append(task)
+        self.waiting_count += 1
+
+    def cancel(self, task: TaskRecord) -> None:
+        self.waiting_count -= 1  # removed from the deque lazily, when it reaches the head
+
+    def retry_after(self, now: float) -> float | None:
+        """Seconds until one more create fits the rate window; None when it fits now."""
+        while self.recent_creates and self.recent_creates[0] <= now - 1.0:
+            self.recent_creates.popleft()
+        if len(self.recent_creates) < self.creates_per_second:
+            return None
+        return self.recent_creates[0] + 1.0 - now
+
+    def advance(self, now: float) -> None:
+        """Play the queue forward to ``now``: start waiting tasks when slots free, finish running ones."""
+        while True:
+            while self.waiting and self.waiting[0].status is not TaskStatus.PENDING:
+                self.waiting.popleft()
+            next_end = self.running[0][0] if self.running else math.inf
+            next_start = math.inf
+            if self.waiting and len(self.running) < self.capacity:
+                next_start = max(self.waiting[0].ready_at, self.last_event)
+            moment = min(next_end, next_start)
+            if moment > now:
+                return
+            self.last_event = moment
+            if next_end <= next_start:
+                _, _, task = heapq.heappop(self.running)
+                task.status, task.ended_at = TaskStatus.SUCCEEDED, next_end
+            else:
+                task = self.waiting.popleft()
+                self.waiting_count -= 1
+                task.status, task.started_at = TaskStatus.RUNNING, next_start
+                end = next_start + task.run_seconds
+                heapq.heappush(self.running, (end, next(self._order), task))
+
+
+class Account:
+    """The emulated Wan account: the four calls, the video signatures, and what tests inspect."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._secret = secrets.token_bytes(32)
+        self.reset()
+
+    # ----------------------------------------------------------------- inspection and control
+
+    def reset(self) -> None:
+        with self.lock:
+            self.tasks: dict[str, TaskRecord] = {}
+            self._pools: dict[str, _Pool] = {}
+            self._creates: Counter[tuple[str | None, str | None, bool]] = Counter()
+            self.request_log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
+            self.video_authorization: list[dict[str, Any]] = []
+
+    def set_limits(self, enabled: bool) -> None:
+        with self.lock:
+            self.settings = replace(self.settings, limits=enabled)
+            now = self.clock.now()
+            for family, pool in self._pools.items():
+                pool.advance(now)
+                pool.set_limits(MODELS[family] if enabled else None)
+
+    def create_count(
+        self, api_key: str | None = None, prompt: str | None = None, *, accepted_only: bool = False
+    ) -> int:
+        """Create calls made with a valid key (optionally only those answered 200 with a task)."""
+        wanted = key_id(api_key) if api_key is not None else None
+        with self.lock:
+            return sum(
+                count
+                for (key, text, accepted), count in self._creates.items()
+                if (wanted is None or key == wanted)
+                and (prompt is None or text == prompt)
+                and (accepted or not accepted_only)
+            )
+
+    def task_dict(self, task_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            task = self.tasks.get(task_id)
+            if task is None:
+                return None
+            self._refresh(task, self.clock.now())
+            return task.to_dict()
+
+    def record_video_authorization(self, path: str, api_key: str | None) -> None:
+        """Note a download that carried an Authorization header (the key itself is never stored)."""
+        entry = {"path": path, "time": self.clock.now(), "matches_api_key": self.is_valid_key(api_key)}
+        with self.lock:
+            self.video_authorization.append(entry)
+
+    def is_valid_key(self, api_key: str | None) -> bool:
+        return api_key is not None and api_key in self.settings.api_keys
+
+    # ----------------------------------------------------------------- the four calls
+
+    def create(self, api_key: str | None, async_header: str | None, raw_body: bytes) -> Answer:
+        if not self.is_valid_key(api_key):
+            return error_answer(401, "InvalidApiKey", MESSAGES["InvalidApiKey"])
+        assert api_key is not None
+        body: Any = None
+        try:
+            body = json.loads(raw_body or b"null")
+        except ValueError:
+            answer = error_answer(400, "InvalidParameter", "The request body is not valid JSON.")
+        else:
+            answer = self._create(api_key, async_header, body)
+        prompt = _prompt_of(body)
+        with self.lock:
+            self._creates[(key_id(api_key), prompt, answer.status == 200)] += 1
+        return answer
+
+    def _create(self, api_key: str, async_header: str | None, body: Any) -> Answer:
+        if (async_header or "").strip().lower() != "enable":
+            return error_answer(403, "AccessDenied", MESSAGES["AccessDenied"])
+        model = body.get("model") if isinstance(body, dict) else None
+        spec = resolve_model(model) if isinstance(model, str) else None
+        if spec is None:
+            return error_answer(400, "InvalidParameter", MESSAGES["ModelNotExist"])
+        try:
+            request = VideoRequest.from_body(body)
+        except (WanValidationError, TypeError) as error:
+            return error_answer(400, "InvalidParameter", str(error))
+        if not isinstance(request.prompt, str) or not request.prompt.strip():
+            return error_answer(400, "InvalidParameter", "Field required: input.prompt")
+        failure, output, warnings = self._judge(request)
+        with self.lock:
+            now = self.clock.now()
+            pool = self._pool(spec)
+            refusal = self._throttle(pool, now)
+            if refusal is not None:
+                return refusal
+            settings = self.settings
+            task = TaskRecord(
+                task_id=new_id(),
+                request_id=new_id(),
+                key_id=key_id(api_key),
+                model=str(model),
+                family=spec.family,
+                body=body,
+                request=request,
+                created_at=now,
+                ready_at=now + settings.queue_seconds,
+                run_seconds=settings.run_seconds,
+                seed=request.seed if isinstance(request.seed, int) else _default_seed(request.prompt),
+                output=output,
+                failure=failure,
+                warnings=warnings,
+            )
+            self.tasks[task.task_id] = task
+            if failure is None:
+                pool.add(task)
+        output_body = {"task_id": task.task_id, "task_status": TaskStatus.PENDING.value}
+        return Answer(200, {"request_id": task.request_id, "output": output_body})
+
+    def _judge(self, request: VideoRequest) -> tuple[tuple[str, str] | None, OutputSpec | None, list[str]]:
+        """Why the task will fail (parameter check, then moderation), or what it will produce."""
+        try:
+            warnings = request.validate()
+        except WanValidationError as error:
+            return ("InvalidParameter", str(error)), None, []
+        texts = (request.prompt, request.negative_prompt or "")
+        for marker, code in (
+            (self.settings.moderation_marker, "DataInspectionFailed"),
+            (self.settings.ip_marker, "IPInfringementSuspect"),
+        ):
+            if marker and any(marker in text for text in texts):
+                return (code, MESSAGES[code]), None, warnings
+        return None, request.output(), warnings
+
+    def _pool(self, spec: ModelSpec) -> _Pool:
+        pool = self._pools.get(spec.family)
+        if pool is None:
+            pool = self._pools[spec.family] = _Pool(spec if self.settings.limits else None)
+        return pool
+
+    def _throttle(self, pool: _Pool, now: float) -> Answer | None:
+        wait = pool.retry_after(now)
+        if wait is not None:
+            return error_answer(
+                429, "Throttling.RateQuota", MESSAGES["RateQuota"], {"Retry-After": str(math.ceil(wait))}
+            )
+        pool.advance(now)
+        if self.settings.limits and pool.waiting_count >= self.settings.queue_limit:
+            return error_answer(429, "Throttling.RateQuota", MESSAGES["QueueFull"], {"Retry-After": "60"})
+        pool.recent_creates.append(now)
+        return None
+
+    def query(self, task_id: str, video_base: str) -> Answer:
+        with self.lock:
+            now = self.clock.now()
+            task = self._live_task(task_id, now)
+            if task is None:
+                output: dict[str, Any] = {"task_id": task_id, "task_status": TaskStatus.UNKNOWN.value}
+                return Answer(200, {"request_id": new_id(), "output": output})
+            self._refresh(task, now)
+            body = {"request_id": new_id(), "output": self._output(task, video_base)}
+            if task.status is TaskStatus.SUCCEEDED:
+                body["usage"] = _usage(task)
+            return Answer(200, body)
+
+    def cancel(self, task_id: str) -> Answer:
+        with self.lock:
+            now = self.clock.now()
+            task = self._live_task(task_id, now)
+            if task is not None:
+                self._refresh(task, now)
+            if task is None or task.status is not TaskStatus.PENDING:
+                return error_answer(400, "UnsupportedOperation", MESSAGES["UnsupportedOperation"])
+            task.status, task.ended_at = TaskStatus.CANCELED, now
+            if task.failure is None:
+                self._pools[task.family].cancel(task)
+            return Answer(200, {"request_id": new_id()})
+
+    def list(self, params: dict[str, str]) -> Answer:
+        with self.lock:
+            now = self.clock.now()
+            try:
+                query = _ListQuery.parse(params, now)
+            except ValueError as error:
+                return error_answer(400, "InvalidParameter", str(error))
+            for pool in self._pools.values():
+                pool.advance(now)
+            rows = []
+            for task in self.tasks.values():
+                if self._live_task(task.task_id, now) is None or not query.matches(task):
+                    continue
+                self._refresh(task, now)
+                if query.status is None or task.status is query.status:
+                    rows.append(task)
+            rows.sort(key=lambda t: t.created_at, reverse=True)
+            first = (query.page_no - 1) * query.page_size
+            page = rows[first : first + query.page_size]
+            return Answer(
+                200,
+                {
+                    "request_id": new_id(),
+                    "total": len(rows),
+                    "total_page": math.ceil(len(rows) / query.page_size),
+                    "page_no": query.page_no,
+                    "page_size": query.page_size,
+                    "data": [self._row(task) for task in page],
+                },
+            )
+
+    # ----------------------------------------------------------------- videos
+
+    def signed_video_path(self, task: TaskRecord) -> str:
+        assert task.ended_at is not None
+        expires = int(task.ended_at + DAY)
+        signature = quote(self._sign(task.task_id, expires), safe="")
+        return f"/oss/{task.task_id}.mp4?Expires={expires}&OSSAccessKeyId=LTAIemulator&Signature={signature}"
+
+    def video_access(self, task_id: str, expires: str | None, signature: str | None) -> VideoKey | str:
+        """The video a signed URL grants, or the OSS error code refusing it."""
+        if not expires or not signature or not expires.isdigit():
+            return "AccessDenied"
+        if not hmac.compare_digest(self._sign(task_id, int(expires)), signature):
+            return "SignatureDoesNotMatch"
+        if self.clock.now() > int(expires):
+            return "AccessDenied"
+        with self.lock:
+            task = self.tasks.get(task_id)
+            key = task.video_key if task is not None and task.status is TaskStatus.SUCCEEDED else None
+        return key if key is not None else "NoSuchKey"
+
+    def video_key_of(self, task_id: str) -> VideoKey | None:
+        with self.lock:
+            task = self.tasks.get(task_id)
+            return task.video_key if task is not None and task.failure is None else None
+
+    def _sign(self, task_id: str, expires: int) -> str:
+        digest = hmac.new(self._secret, f"GET\n{task_id}\n{expires}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:20]).decode().rstrip("=")
+
+    # ----------------------------------------------------------------- helpers
+
+    def _live_task(self, task_id: str, now: float) -> TaskRecord | None:
+        """A task that exists and is younger than 24 hours (older ones answer UNKNOWN)."""
+        task = self.tasks.get(task_id)
+        if task is None or now - task.created_at >= DAY:
+            return None
+        return task
+
+    def _refresh(self, task: TaskRecord, now: float) -> None:
+        if task.failure is None:
+            self._pools[task.family].advance(now)
+        elif task.status is TaskStatus.PENDING and now >= task.ready_at:
+            task.status, task.started_at, task.ended_at = TaskStatus.FAILED, task.ready_at, task.ready_at
+
+    def _output(self, task: TaskRecord, video_base: str) -> dict[str, Any]:
+        output: dict[str, Any] = {"task_id": task.task_id, "task_status": task.status.value}
+        if task.status is TaskStatus.SUCCEEDED:
+            output["video_url"] = video_base + self.signed_video_path(task)
+        output["submit_time"] = format_time(utc(task.created_at))
+        if task.started_at is not None:
+            output["scheduled_time"] = format_time(utc(task.started_at))
+        if task.ended_at is not None:
+            output["end_time"] = format_time(utc(task.ended_at))
+        output["orig_prompt"] = task.request.prompt
+        if task.status is TaskStatus.SUCCEEDED and task.request.prompt_extend is not False:
+            output["actual_prompt"] = task.rendered_prompt + PROMPT_EXTENSION
+        if task.failure is not None and task.status is TaskStatus.FAILED:
+            output["code"], output["message"] = task.failure
+        return output
+
+    def _row(self, task: TaskRecord) -> dict[str, Any]:
+        return {
+            "task_id": task.task_id,
+            "status": task.status.value,
+            "model_name": task.model,
+            "gmt_create": _millis(task.created_at),
+            "start_time": _millis(task.started_at),
+            "end_time": _millis(task.ended_at),
+            "region": self.settings.region,
+            "request_id": task.request_id,
+            "api_key_id": task.key_id,
+        }
+
+
+@dataclass(frozen=True)
+class _ListQuery:
+    start: float
+    end: float
+    task_id: str | None
+    model_name: str | None
+    status: TaskStatus | None
+    page_no: int
+    page_size: int
+
+    @classmethod
+    def parse(cls, params: dict[str, str], now: float) -> _ListQuery:
+        """The list call's filters; the window defaults to the last 24 hours and may not exceed them."""
+        end = _list_time(params, "end_time")
+        start = _list_time(params, "start_time")
+        if end is None:
+            end = start + DAY if start is not None else now
+        if start is None:
+            start = end - DAY
+        if not 0 <= end - start <= DAY:
+            raise ValueError("end_time must be after start_time and at most 24 hours later")
+        status = params.get("status")
+        if status is not None and status not in TaskStatus.__members__:
+            raise ValueError(f"status must be one of {', '.join(TaskStatus.__members__)}")
+        page_no = _list_int(params, "page_no", 1, 1, 10**6)
+        page_size = _list_int(params, "page_size", 10, 1, 100)
+        return cls(
+            start,
+            end,
+            params.get("task_id") or None,
+            params.get("model_name") or None,
+            TaskStatus(status) if status else None,
+            page_no,
+            page_size,
+        )
+
+    def matches(self, task: TaskRecord) -> bool:
+        return (
+            self.start <= task.created_at <= self.end
+            and (self.task_id is None or task.task_id == self.task_id)
+            and (self.model_name is None or self.model_name in (task.model, task.family))
+        )
+
+
+def _list_time(params: dict[str, str], name: str) -> float | None:
+    value = params.get(name)
+    if not value:
+        return None
+    try:
+        moment = datetime.strptime(value, LIST_TIME_FORMAT)
+    except ValueError:
+        raise ValueError(f"{name} must be YYYYMMDDhhmmss, got {value!r}") from None
+    return (moment - datetime(1970, 1, 1)) / timedelta(seconds=1)
+
+
+def _list_int(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = params.get(name)
+    if value in (None, ""):
+        return default
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    return int(value)
+
+
+def _usage(task: TaskRecord) -> dict[str, Any]:
+    """Billing details in the shape each model family gives them (see the contract)."""
+    assert task.output is not None
+    out = task.output
+    size = f"{out.width}*{out.height}"
+    family = task.family
+    if family.startswith("wan2.7"):
+        tier = task.request.resolution or "1080P"
+        return {
+            "video_count": 1,
+            "duration": out.duration,
+            "input_video_duration": 0,
+            "output_video_duration": out.duration,
+            "SR": int(tier[:-1]),
+            "ratio": task.request.ratio or "16:9",
+        }  # (assumed) the contract names only "ratio" for wan2.7
+    if family.startswith("wan2.6"):
+        return {
+            "video_count": 1,
+            "video_duration": 0,
+            "video_ratio": "",
+            "duration": out.duration,
+            "size": size,
+            "input_video_duration": 0,
+            "output_video_duration": out.duration,
+            "SR": _tier_of(size),
+        }
+    return {"video_count": 1, "video_duration": out.duration, "video_ratio": size}
+
+
+def _tier_of(size: str) -> int:
+    for tier, sizes in SIZE_TIERS.items():
+        if size in sizes.values():
+            return int(tier[:-1])
+    return 0
+
+
+def _prompt_of(body: Any) -> str | None:
+    inputs = body.get("input") if isinstance(body, dict) else None
+    prompt = inputs.get("prompt") if isinstance(inputs, dict) else None
+    return prompt if isinstance(prompt, str) else None
+
+
+def _default_seed(prompt: str) -> int:
+    """The seed of a request that gives none: derived from the prompt so runs repeat *(assumed)*."""
+    return int(hashlib.sha256(prompt.encode()).hexdigest()[:8], 16) % (MAX_SEED + 1)
+
+
+def _millis(moment: float | None) -> int | None:
+    return int(moment * 1000) if moment is not None else None
