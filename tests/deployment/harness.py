@@ -1,0 +1,362 @@
+"""A real Airflow deployment for tests: separate processes on loopback, as an operator would run them.
+
+Each component (api-server, scheduler, dag-processor, triggerer, and any helper server such as the Wan
+emulator or a moto S3 server) is its own process group with its own log file, so a test can kill one with
+SIGKILL the way a node dies, start a replacement, and show every log when something goes wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+
+T = TypeVar("T")
+
+AIRFLOW = [sys.executable, "-m", "airflow"]
+TERMINAL_RUN_STATES = {"success", "failed"}
+LOG_TAIL_LINES = 60
+SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    if not path.exists():
+        return f"({path} does not exist)"
+    text = path.read_text(errors="replace").splitlines()
+    return "\n".join(text[-lines:])
+
+
+class DeploymentError(AssertionError):
+    """A wait ran out or a component died; the message carries the logs needed to see why."""
+
+
+@dataclass
+class Service:
+    """One long-running process in its own process group, logging to a file."""
+
+    name: str
+    argv: list[str]
+    env: Mapping[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    stopped_on_purpose: bool = False
+
+    def start(self) -> Service:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=dict(self.env),
+                start_new_session=True,
+            )
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def signal_group(self, sig: signal.Signals) -> None:
+        """Signal the whole process group: a component's children (log server, runners) go with it."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, sig)
+        except ProcessLookupError:
+            return
+
+    def kill(self) -> None:
+        """SIGKILL, as when the machine under a component dies: no clean-up code runs."""
+        self.stopped_on_purpose = True
+        self.signal_group(signal.SIGKILL)
+        if self.process is not None:
+            self.process.wait(timeout=30)
+
+    def stop(self, grace: float = 15.0) -> None:
+        self.stopped_on_purpose = True
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.signal_group(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=grace)
+        # Children may outlive a leader that exited: always sweep the group.
+        self.signal_group(signal.SIGKILL)
+        if self.process.poll() is None:
+            self.process.wait(timeout=30)
+
+    def describe(self) -> str:
+        state = (
+            "running"
+            if self.alive
+            else f"exited ({self.process.returncode if self.process else 'never started'})"
+        )
+        return f"===== {self.name}: {state}; last lines of {self.log_path}\n{tail(self.log_path)}"
+
+
+def wait_for(
+    what: str,
+    probe: Callable[[], T | None],
+    timeout: float,
+    diagnostics: Callable[[], str],
+    interval: float = 0.5,
+) -> T:
+    """Poll ``probe`` until it returns a truthy value; on timeout fail with ``diagnostics()`` attached."""
+    deadline = time.monotonic() + timeout
+    last_error = ""
+    while True:
+        try:
+            result = probe()
+        except (requests.RequestException, OSError, ValueError) as error:
+            result, last_error = None, repr(error)
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            detail = f" (last error: {last_error})" if last_error else ""
+            raise DeploymentError(
+                f"timed out after {timeout:.0f}s waiting for {what}{detail}\n{diagnostics()}"
+            )
+        time.sleep(interval)
+
+
+def clean_environment() -> dict[str, str]:
+    """The parent's environment without any Airflow or AWS settings the test session itself uses."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AIRFLOW_", "AIRFLOW__", "AWS_", "PYTEST_"))
+    }
+
+
+@dataclass
+class AirflowDeployment:
+    """Airflow 3 with LocalExecutor in a private AIRFLOW_HOME, each component a separate process."""
+
+    home: Path
+    dag_files: Iterable[Path] = ()
+    extra_env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    services: dict[str, Service] = field(default_factory=dict, repr=False)
+    api_port: int = field(default_factory=free_port)
+    _token: str | None = field(default=None, repr=False)
+    _session: requests.Session = field(default_factory=requests.Session, repr=False)
+
+    def __post_init__(self) -> None:
+        self.dags_folder = self.home / "dags"
+        self.dags_folder.mkdir(parents=True, exist_ok=True)
+        for dag_file in self.dag_files:
+            shutil.copy(dag_file, self.dags_folder / dag_file.name)
+        self.env = clean_environment() | self._airflow_config() | dict(self.extra_env)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def _airflow_config(self) -> dict[str, str]:
+        conf = {
+            "core": {
+                "executor": "LocalExecutor",
+                "parallelism": "8",
+                "dags_folder": str(self.dags_folder),
+                "load_examples": "False",
+                "dags_are_paused_at_creation": "False",
+                "auth_manager": SIMPLE_AUTH_MANAGER,
+                "simple_auth_manager_all_admins": "True",
+                "test_connection": "Enabled",
+                "execution_api_server_url": f"{self.api_url}/execution/",
+            },
+            "database": {"sql_alchemy_conn": f"sqlite:///{self.home / 'airflow.db'}"},
+            "api": {
+                "base_url": self.api_url,
+                "host": "127.0.0.1",
+                "port": str(self.api_port),
+                "workers": "1",
+                "secret_key": secrets.token_hex(16),
+                "expose_config": "True",
+            },
+            "api_auth": {"jwt_secret": secrets.token_hex(32)},
+            "logging": {
+                "logging_level": "INFO",
+                "worker_log_server_port": str(free_port()),
+                "trigger_log_server_port": str(free_port()),
+                "colored_console_log": "False",
+            },
+            "scheduler": {
+                "scheduler_heartbeat_sec": "1",
+                "scheduler_idle_sleep_time": "0.5",
+                "enable_health_check": "False",
+            },
+            "triggerer": {"job_heartbeat_sec": "2", "triggerer_health_check_threshold": "10"},
+            "dag_processor": {"refresh_interval": "5", "min_file_process_interval": "30"},
+        }
+        env = {"AIRFLOW_HOME": str(self.home), "NO_COLOR": "1"}
+        for section, options in conf.items():
+            for option, value in options.items():
+                env[f"AIRFLOW__{section.upper()}__{option.upper()}"] = value
+        return env
+
+    # ---- processes -------------------------------------------------------------------------------------
+
+    def run_cli(self, *args: str, timeout: float = 300) -> str:
+        """Run a one-off ``airflow`` command (e.g. ``db migrate``) and return its output."""
+        completed = subprocess.run(
+            [*AIRFLOW, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if completed.returncode != 0:
+            command = " ".join(args)
+            output = f"{completed.stdout}\n{completed.stderr}"
+            raise DeploymentError(f"airflow {command} exited {completed.returncode}\n{output}")
+        return completed.stdout
+
+    def start_service(self, name: str, argv: list[str], env: Mapping[str, str] | None = None) -> Service:
+        log_path = self.home / "service-logs" / f"{name}.log"
+        service = Service(name, argv, env or self.env, log_path).start()
+        self.services[name] = service
+        return service
+
+    def start_component(self, component: str, *args: str, name: str | None = None) -> Service:
+        return self.start_service(name or component, [*AIRFLOW, component, *args])
+
+    def start(self, components: Iterable[str] = ("scheduler", "dag-processor", "triggerer")) -> None:
+        """Migrate the database, start the API server and the given components, wait until all are healthy."""
+        self.run_cli("db", "migrate")
+        self.start_component("api-server", "--port", str(self.api_port), "--host", "127.0.0.1")
+        for component in components:
+            self.start_component(component)
+        self.wait_healthy(components)
+
+    def wait_healthy(self, components: Iterable[str], timeout: float = 180) -> None:
+        wanted = {component.replace("-", "_") for component in components}
+
+        def healthy() -> bool:
+            self.check_alive()
+            answer = requests.get(f"{self.api_url}/api/v2/monitor/health", timeout=5)
+            answer.raise_for_status()
+            body = answer.json()
+            return all(body.get(part, {}).get("status") == "healthy" for part in wanted | {"metadatabase"})
+
+        wait_for(f"healthy {sorted(wanted)}", healthy, timeout, self.diagnostics, interval=1)
+
+    def check_alive(self) -> None:
+        dead = [s for s in self.services.values() if not s.alive and not s.stopped_on_purpose]
+        if dead:
+            raise DeploymentError(
+                f"{', '.join(s.name for s in dead)} died unexpectedly\n{self.diagnostics()}"
+            )
+
+    def stop(self) -> None:
+        for service in reversed(list(self.services.values())):
+            service.stop()
+
+    def diagnostics(self) -> str:
+        parts = [service.describe() for service in self.services.values()]
+        task_logs = sorted(
+            (self.home / "logs").glob("**/*.log"), key=lambda path: path.stat().st_mtime, reverse=True
+        )
+        for path in task_logs[:6]:
+            parts.append(f"===== task log {path.relative_to(self.home)}\n{tail(path, 40)}")
+        return "\n".join(parts)
+
+    # ---- REST API --------------------------------------------------------------------------------------
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Call the public REST API (``/api/v2``) as an admin and return the decoded JSON."""
+        if self._token is None:
+            answer = self._session.get(f"{self.api_url}/auth/token", timeout=10)
+            answer.raise_for_status()
+            self._token = answer.json()["access_token"]
+            self._session.headers["Authorization"] = f"Bearer {self._token}"
+        answer = self._session.request(method, f"{self.api_url}/api/v2{path}", timeout=30, **kwargs)
+        if answer.status_code >= 400:
+            raise DeploymentError(f"{method} {path} -> {answer.status_code}: {answer.text}")
+        return answer.json() if answer.content else None
+
+    def wait_for_dags(self, dag_ids: Iterable[str], timeout: float = 120) -> None:
+        wanted = set(dag_ids)
+
+        def parsed() -> bool:
+            self.check_alive()
+            errors = self.api("GET", "/importErrors")["import_errors"]
+            if errors:
+                raise DeploymentError(f"import errors: {json.dumps(errors, indent=1)}")
+            dags = self.api("GET", "/dags", params={"limit": 100})["dags"]
+            return wanted <= {dag["dag_id"] for dag in dags}
+
+        wait_for(f"DAGs {sorted(wanted)} to be parsed", parsed, timeout, self.diagnostics, interval=1)
+
+    def set_pool(self, name: str, slots: int, include_deferred: bool = False) -> None:
+        body = {"name": name, "slots": slots, "include_deferred": include_deferred}
+        self.api("POST", "/pools", json=body)
+
+    def trigger(self, dag_id: str, conf: Mapping[str, Any] | None = None) -> str:
+        body = {"logical_date": None, "conf": dict(conf or {})}
+        return str(self.api("POST", f"/dags/{dag_id}/dagRuns", json=body)["dag_run_id"])
+
+    def run_state(self, dag_id: str, run_id: str) -> str:
+        return str(self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"])
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        answer = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 500})
+        return list(answer["task_instances"])
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> str:
+        """Wait until the run ends; fail with task states and logs unless it succeeded."""
+
+        def finished() -> str | None:
+            self.check_alive()
+            state = self.run_state(dag_id, run_id)
+            return state if state in TERMINAL_RUN_STATES else None
+
+        state = wait_for(
+            f"{dag_id} run {run_id} to finish", finished, timeout, self.run_diagnostics(dag_id, run_id)
+        )
+        if state != "success":
+            raise DeploymentError(
+                f"{dag_id} run {run_id} ended {state}\n{self.run_diagnostics(dag_id, run_id)()}"
+            )
+        return state
+
+    def run_diagnostics(self, dag_id: str, run_id: str) -> Callable[[], str]:
+        def describe() -> str:
+            try:
+                states = [
+                    f"{ti['task_id']}[{ti['map_index']}]={ti['state']}"
+                    for ti in self.task_instances(dag_id, run_id)
+                ]
+            except (requests.RequestException, DeploymentError) as error:
+                states = [f"(task states unavailable: {error!r})"]
+            return f"task states: {' '.join(states)}\n{self.diagnostics()}"
+
+        return describe
