@@ -107,6 +107,11 @@ def list_call(**filters: Any) -> WanCall[TaskPage]:
     return WanCall("list", "GET", LIST_PATH, parse_task_page, params=list_params(**filters))
 
 
+def refused_cancel(error: WanApiError) -> bool:
+    """The service's answer to cancelling a task that is not PENDING (already cancelled, too)."""
+    return error.code == "UnsupportedOperation"
+
+
 def read_answer(call: WanCall[T], status: int, retry_after: str | None, content: bytes, api_key: str) -> T:
     """The result of ``call`` from the raw answer, or the :class:`WanApiError` it amounts to.
 

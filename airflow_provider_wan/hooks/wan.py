@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_wan.api import TaskPage, VideoRequest, WanApiError, WanError, WanTask, poll_delay
+from airflow_provider_wan.api import (
+    TaskPage,
+    TaskStatus,
+    VideoRequest,
+    WanApiError,
+    WanError,
+    WanTask,
+    poll_delay,
+)
 from airflow_provider_wan.api.pacing import VENDOR_POLL_INTERVAL
 from airflow_provider_wan.hooks import form
 from airflow_provider_wan.hooks.calls import (
@@ -27,6 +35,7 @@ from airflow_provider_wan.hooks.calls import (
     list_call,
     network_error,
     read_answer,
+    refused_cancel,
 )
 from airflow_provider_wan.hooks.connection import (
     CONN_TYPE,
@@ -140,8 +149,12 @@ class WanHook(_WanBaseHook):
         return self._call(get_call(task_id))
 
     def cancel_task(self, task_id: str) -> None:
-        """Cancel a task; the service accepts this only while it is ``PENDING``."""
-        self._call(cancel_call(task_id))
+        """Cancel a ``PENDING`` task; one already cancelled (say by a retried call) counts as done."""
+        try:
+            self._call(cancel_call(task_id))
+        except WanApiError as error:
+            if not refused_cancel(error) or self.get_task(task_id).status is not TaskStatus.CANCELED:
+                raise
         self.log.info("Cancelled Wan task %s", task_id)
 
     def list_tasks(self, **filters: Any) -> TaskPage:
@@ -252,8 +265,12 @@ class WanAsyncHook(_WanBaseHook):
         return await self._call(get_call(task_id))
 
     async def cancel_task(self, task_id: str) -> None:
-        """Cancel a task; the service accepts this only while it is ``PENDING``."""
-        await self._call(cancel_call(task_id))
+        """Cancel a ``PENDING`` task; one already cancelled (say by a retried call) counts as done."""
+        try:
+            await self._call(cancel_call(task_id))
+        except WanApiError as error:
+            if not refused_cancel(error) or (await self.get_task(task_id)).status is not TaskStatus.CANCELED:
+                raise
         self.log.info("Cancelled Wan task %s", task_id)
 
     async def list_tasks(self, **filters: Any) -> TaskPage:
