@@ -20,7 +20,7 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": INTEGRATION,
                 "external-doc-url": "https://www.alibabacloud.com/help/en/model-studio/text-to-video-api-reference",
-                "tags": ["ai"],
+                "tags": ["alibaba"],
             }
         ],
         "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_provider_wan.hooks.wan"]}],
