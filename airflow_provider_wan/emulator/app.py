@@ -24,7 +24,6 @@ from airflow_provider_wan.emulator.faults import FaultDecision
 from airflow_provider_wan.emulator.state import MESSAGES, Answer, error_answer, new_id
 
 API_PREFIX = "/api/v1"
-_FAULT_KEY = web.AppKey("fault", object)
 _EMULATION = web.AppKey("emulation", Emulation)
 _INJECTED_ERRORS = {
     500: ("InternalError", MESSAGES["InternalError"]),
@@ -110,10 +109,6 @@ class _Handlers:
                 return _oss_error(416, "InvalidRange", {"Content-Range": f"bytes */{len(data)}"})
             status = 206
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(data)}"
-        fault: FaultDecision | None = request.get("fault")
-        cut = fault.cut_video_at if fault is not None else None
-        if cut is not None and cut < end - start:
-            return await _cut_short(request, status, headers, data[start:end], cut)
         return web.Response(status=status, body=data[start:end], headers=headers)
 
     def _authorize(self, request: web.Request) -> web.Response | None:
@@ -142,24 +137,36 @@ async def _faults_and_log(request: web.Request, handler: Any) -> web.StreamRespo
     emulation.account.request_log.append(entry)
     fault = emulation.faults.decide(endpoint)
     if fault is not None:
-        request["fault"] = fault
         if fault.latency:
             await asyncio.sleep(fault.latency)
         if fault.drop:
             entry["status"] = "dropped"
             return await _drop(request)
         if fault.error_status is not None:
-            response = _injected_error(endpoint, fault.error_status)
-            entry["status"] = response.status
-            return response
-    response = await handler(request)
-    if fault is not None and fault.malformed and endpoint != "video" and isinstance(response, web.Response):
-        text = response.text or ""
-        response = web.Response(
-            status=200, text=text[: max(1, len(text) // 2)], content_type="application/json"
-        )
-        entry["malformed"] = True
+            refusal = _injected_error(endpoint, fault.error_status)
+            entry["status"] = refusal.status
+            return refusal
+    response: web.StreamResponse = await handler(request)
+    if fault is not None and isinstance(response, web.Response):
+        response = await _spoil(request, endpoint, fault, response, entry)
     entry["status"] = response.status
+    return response
+
+
+async def _spoil(
+    request: web.Request, endpoint: str, fault: FaultDecision, response: web.Response, entry: dict[str, Any]
+) -> web.StreamResponse:
+    """Apply the faults that act on an answer: truncated JSON, or a download cut off part way."""
+    body = response.body if isinstance(response.body, bytes) else b""
+    if endpoint == "video":
+        cut = fault.cut_video_at
+        if cut is not None and cut < len(body):
+            entry["cut_at"] = cut
+            return await _cut_short(request, response, body, cut)
+        return response
+    if fault.malformed:
+        entry["malformed"] = True
+        return web.Response(status=200, body=body[: max(1, len(body) // 2)], content_type="application/json")
     return response
 
 
@@ -178,11 +185,9 @@ async def _drop(request: web.Request) -> web.StreamResponse:
     raise asyncio.CancelledError
 
 
-async def _cut_short(
-    request: web.Request, status: int, headers: dict[str, str], body: bytes, cut: int
-) -> web.StreamResponse:
-    """Promise the whole body, send ``cut`` bytes of it, then close the connection."""
-    response = web.StreamResponse(status=status, headers=headers)
+async def _cut_short(request: web.Request, whole: web.Response, body: bytes, cut: int) -> web.StreamResponse:
+    """Promise the whole body (same status and headers), send ``cut`` bytes of it, close the connection."""
+    response = web.StreamResponse(status=whole.status, headers=whole.headers)
     response.content_length = len(body)
     await response.prepare(request)
     await response.write(body[:cut])

@@ -5,7 +5,7 @@ Fixtures:
 * ``wan_emulator_server`` (session): one :class:`WanEmulator` for the whole run, ``task_seconds=2``,
   ``queue_seconds=0.2``, account limits on.
 * ``wan_emulator``: that server, reset before the test (no tasks, counters, faults; clock at wall time,
-  limits back on).
+  limits as made).
 * ``wan_connection``: sets ``AIRFLOW_CONN_WAN_DEFAULT`` to a ``wan`` connection whose host is the
   emulator's base URL and password its key; returns ``"wan_default"``.
 
@@ -31,7 +31,6 @@ def wan_emulator_server() -> Iterator[WanEmulator]:
 @pytest.fixture
 def wan_emulator(wan_emulator_server: WanEmulator) -> WanEmulator:
     wan_emulator_server.reset()
-    wan_emulator_server.set_limits(True)
     return wan_emulator_server
 
 

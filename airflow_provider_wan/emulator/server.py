@@ -148,7 +148,7 @@ class WanEmulator:
     # ----------------------------------------------------------------- control and inspection
 
     def reset(self) -> None:
-        """Forget tasks, counters, logs and faults; put the clock back to wall time."""
+        """Forget tasks, counters, logs and faults; clock back to wall time; limits as constructed."""
         self.emulation.reset()
 
     def advance_clock(self, seconds: float) -> float:

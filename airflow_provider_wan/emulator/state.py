@@ -235,7 +235,7 @@ class Account:
     """The emulated Wan account: the four calls, the video signatures, and what tests inspect."""
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
-        self.settings = settings
+        self.initial_settings = self.settings = settings
         self.clock = clock
         self.lock = threading.RLock()
         self._secret = secrets.token_bytes(32)
@@ -244,7 +244,9 @@ class Account:
     # ----------------------------------------------------------------- inspection and control
 
     def reset(self) -> None:
+        """Forget every task, count and log entry; limits back to how the emulator was made."""
         with self.lock:
+            self.settings = self.initial_settings
             self.tasks: dict[str, TaskRecord] = {}
             self._pools: dict[str, _Pool] = {}
             self._creates: Counter[tuple[str | None, str | None, bool]] = Counter()

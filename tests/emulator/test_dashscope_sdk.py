@@ -1,0 +1,105 @@
+"""Fidelity evidence: the vendor's own ``dashscope`` SDK, pointed at the emulator, works end to end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from http import HTTPStatus
+from typing import Any
+
+import dashscope
+import pytest
+import requests
+from dashscope import VideoSynthesis
+
+from airflow_provider_wan.api import parse_task_page
+from airflow_provider_wan.emulator import WanEmulator
+
+from .test_video import Probe, probe
+
+
+@pytest.fixture
+def sdk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WanEmulator]:
+    """A quick emulator (1 s tasks, limits off) the SDK talks to through its global base URL."""
+    cache = tmp_path_factory.getbasetemp() / "sdk-videos"
+    with WanEmulator(task_seconds=1.0, queue_seconds=0.3, limits=False, cache_dir=cache) as emulator:
+        previous = dashscope.base_http_api_url
+        dashscope.base_http_api_url = emulator.base_url
+        try:
+            yield emulator
+        finally:
+            dashscope.base_http_api_url = previous
+
+
+@pytest.mark.parametrize(
+    ("model", "arguments", "expected"),
+    [
+        ("wan2.2-t2v-plus", {"size": "832*480"}, Probe("h264", 832, 480, 30, 150, 5.0, None)),
+        ("wan2.5-t2v-preview", {"size": "832*480", "duration": 5, "audio": False},
+         Probe("h264", 832, 480, 24, 120, 5.0, None)),
+        ("wan2.6-t2v", {"size": "1280*720", "duration": 3, "shot_type": "multi", "prompt_extend": True},
+         Probe("h264", 1280, 720, 30, 90, 3.0, "aac")),
+        ("wan2.7-t2v-2026-04-25", {"resolution": "720P", "ratio": "9:16", "duration": 2, "seed": 12345},
+         Probe("h264", 720, 1280, 30, 60, 2.0, "aac")),
+    ],
+)  # fmt: skip
+def test_sdk_async_call_fetch_wait_and_video(
+    sdk: WanEmulator, model: str, arguments: dict[str, Any], expected: Probe
+) -> None:
+    created = VideoSynthesis.async_call(
+        model=model, prompt="a lantern festival over a river", api_key=sdk.api_key, **arguments
+    )
+    assert created.status_code == HTTPStatus.OK, created
+    assert created.output.task_status == "PENDING"
+    task_id = created.output.task_id
+    assert sdk.task(task_id)["body"]["parameters"] == arguments  # the SDK sent what it was given
+
+    fetched = VideoSynthesis.fetch(created, api_key=sdk.api_key)
+    assert fetched.status_code == HTTPStatus.OK
+    assert fetched.output.task_status in ("PENDING", "RUNNING")
+
+    done = VideoSynthesis.wait(created, api_key=sdk.api_key)
+    assert done.status_code == HTTPStatus.OK, done
+    assert done.output.task_status == "SUCCEEDED"
+    assert done.output.submit_time
+    assert done.output.end_time
+    assert done.usage.video_count == 1
+    video = requests.get(done.output.video_url, timeout=60)
+    assert video.status_code == 200
+    found = probe(video.content)
+    assert found.duration == pytest.approx(expected.duration, abs=0.05)
+    assert found == Probe(**{**expected.__dict__, "duration": found.duration})
+    assert sdk.video_requests_with_authorization == []
+
+
+def test_sdk_errors_cancel_and_list(sdk: WanEmulator) -> None:
+    refused = VideoSynthesis.async_call(model="wan9-t2v", prompt="x", api_key=sdk.api_key)
+    assert (refused.status_code, refused.code, refused.message) == (
+        400,
+        "InvalidParameter",
+        "Model not exist.",
+    )
+    wrong_key = VideoSynthesis.async_call(model="wan2.6-t2v", prompt="x", api_key="sk-not-mine")
+    assert (wrong_key.status_code, wrong_key.code) == (401, "InvalidApiKey")
+
+    created = VideoSynthesis.async_call(model="wan2.6-t2v", prompt="cancel me", api_key=sdk.api_key)
+    cancelled = VideoSynthesis.cancel(created, api_key=sdk.api_key)
+    assert cancelled.status_code == HTTPStatus.OK
+    assert VideoSynthesis.fetch(created, api_key=sdk.api_key).output.task_status == "CANCELED"
+    again = VideoSynthesis.cancel(created, api_key=sdk.api_key)
+    assert (again.status_code, again.code) == (400, "UnsupportedOperation")
+
+    failing = VideoSynthesis.async_call(model="wan2.2-t2v-plus", prompt="x", duration=3, api_key=sdk.api_key)
+    failed = VideoSynthesis.wait(failing, api_key=sdk.api_key)
+    assert failed.status_code == HTTPStatus.OK
+    assert (failed.output.task_status, failed.output.code) == ("FAILED", "InvalidParameter")
+
+    listed = VideoSynthesis.list(api_key=sdk.api_key, page_size=1)
+    assert listed.status_code == HTTPStatus.OK
+    assert (listed.output["total"], listed.output["total_page"], listed.output["page_size"]) == (2, 2, 1)
+    page = parse_task_page({**listed.output, "request_id": listed.request_id})
+    assert page.tasks[0].task_id == failing.output.task_id
+    only_cancelled = VideoSynthesis.list(api_key=sdk.api_key, status="CANCELED")
+    assert [row["task_id"] for row in only_cancelled.output["data"]] == [created.output.task_id]
+
+    unknown = VideoSynthesis.fetch("no-such-task", api_key=sdk.api_key)
+    assert (unknown.status_code, unknown.output.task_status) == (200, "UNKNOWN")

@@ -1,0 +1,73 @@
+"""Account limits: creates per second and running slots per model family, and switching them off."""
+
+from __future__ import annotations
+
+from airflow_provider_wan.api import parse_error
+from airflow_provider_wan.emulator import WanEmulator
+
+from .conftest import QUEUE_SECONDS, TASK_SECONDS, Api
+
+BODY = {"input": {"prompt": "limits"}, "parameters": {"size": "832*480"}}
+
+
+def _create(api: Api, model: str) -> int:
+    return api.create({"model": model, **BODY}).status_code
+
+
+def test_wan25_takes_five_creates_a_second_then_429(api: Api, emulator: WanEmulator) -> None:
+    assert [_create(api, "wan2.5-t2v-preview") for _ in range(5)] == [200] * 5
+    answer = api.create({"model": "wan2.5-t2v-preview", **BODY})
+    error = parse_error(answer.status_code, answer.json(), answer.headers.get("Retry-After"))
+    assert (error.http_status, error.code, error.retryable) == (429, "Throttling.RateQuota", True)
+    assert error.retry_after == 1
+    assert _create(api, "wan2.2-t2v-plus") == 200  # another family has its own window
+    emulator.advance_clock(1.0)
+    assert _create(api, "wan2.5-t2v-preview") == 200
+    assert emulator.create_count(accepted_only=True) == 7
+
+
+def test_older_models_take_two_creates_a_second(api: Api, emulator: WanEmulator) -> None:
+    assert [_create(api, "wan2.2-t2v-plus") for _ in range(3)] == [200, 200, 429]
+    assert [_create(api, "wanx2.1-t2v-turbo") for _ in range(3)] == [200, 200, 429]
+
+
+def test_running_slots_queue_the_rest(api: Api, emulator: WanEmulator) -> None:
+    ids = []
+    for _ in range(3):  # two creates a second, the rate limit of wan2.2
+        ids += [api.submit("wan2.2-t2v-plus", "slot", size="832*480") for _ in range(2)]
+        emulator.advance_clock(1.0)
+    # six tasks of a family that runs two at once: the first two run, the rest wait in order
+    emulator.advance_clock(QUEUE_SECONDS)
+    statuses = [api.output(task_id)["task_status"] for task_id in ids]
+    assert statuses == ["RUNNING", "RUNNING", "PENDING", "PENDING", "PENDING", "PENDING"]
+    assert api.cancel(ids[2]).status_code == 200  # a queued task can still be cancelled
+    emulator.advance_clock(TASK_SECONDS)
+    statuses = [api.output(task_id)["task_status"] for task_id in ids]
+    assert statuses == ["SUCCEEDED", "SUCCEEDED", "CANCELED", "RUNNING", "RUNNING", "PENDING"]
+    third = emulator.task(ids[3])
+    assert third["started_at"] >= emulator.task(ids[0])["ended_at"]
+    emulator.advance_clock(2 * TASK_SECONDS)
+    assert {api.output(task_id)["task_status"] for task_id in ids} == {"SUCCEEDED", "CANCELED"}
+
+
+def test_queue_limit_refuses_creates(api: Api) -> None:
+    with WanEmulator(queue_limit=2, prerender=False, cache_dir=None) as queued:
+        small = Api(queued, api.session)
+        small.submit("wan2.2-t2v-plus", "one", size="832*480")
+        small.submit("wan2.2-t2v-plus", "two", size="832*480")
+        queued.advance_clock(1.0)  # both PENDING tasks start: the queue is empty again
+        small.submit("wan2.2-t2v-plus", "three", size="832*480")
+        small.submit("wan2.2-t2v-plus", "four", size="832*480")
+        queued.advance_clock(0.5)  # no free slot yet: three and four keep waiting
+        answer = small.create({"model": "wan2.2-t2v-plus", **BODY})
+        assert (answer.status_code, answer.json()["code"]) == (429, "Throttling.RateQuota")
+        assert answer.headers["Retry-After"]
+
+
+def test_limits_can_be_switched_off(api: Api, emulator: WanEmulator) -> None:
+    emulator.set_limits(False)
+    ids = [api.submit("wan2.2-t2v-plus", "free", size="832*480") for _ in range(8)]
+    emulator.advance_clock(QUEUE_SECONDS + 0.1)
+    assert {api.output(task_id)["task_status"] for task_id in ids} == {"RUNNING"}
+    emulator.reset()
+    assert [_create(api, "wan2.2-t2v-plus") for _ in range(3)] == [200, 200, 429]  # back as constructed
