@@ -134,7 +134,15 @@ async def _faults_and_log(request: web.Request, handler: Any) -> web.StreamRespo
         "time": emulation.clock.now(),
         "status": None,
     }
-    emulation.account.request_log.append(entry)
+    try:
+        return await _answer(request, handler, endpoint, emulation, entry)
+    finally:
+        emulation.account.log_request(entry)
+
+
+async def _answer(
+    request: web.Request, handler: Any, endpoint: str, emulation: Emulation, entry: dict[str, Any]
+) -> web.StreamResponse:
     fault = emulation.faults.decide(endpoint)
     if fault is not None:
         if fault.latency:

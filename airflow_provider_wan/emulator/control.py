@@ -108,10 +108,10 @@ class _Control:
         return {"count": count}
 
     def requests(self, request: web.Request, payload: dict[str, Any]) -> Any:
-        return {"requests": list(self.emulation.account.request_log)}
+        return {"requests": self.emulation.account.request_log()}
 
     def video_authorization(self, request: web.Request, payload: dict[str, Any]) -> Any:
-        return {"requests": list(self.emulation.account.video_authorization)}
+        return {"requests": self.emulation.account.video_authorization()}
 
     def task(self, request: web.Request, payload: dict[str, Any]) -> Any:
         task_id = request.match_info["task_id"]

@@ -61,8 +61,11 @@ def render_mp4(key: VideoKey) -> bytes:
         video.options = {"preset": "ultrafast", "tune": "zerolatency", "crf": "40", "g": str(out.fps * 2)}
         audio = container.add_stream("aac", rate=AUDIO_RATE, layout="mono") if out.has_audio else None
         pattern = _Pattern(out.width, out.height, palette)
+        # One frame object, repainted: libx264 copies each picture it is given, and fresh multi-megabyte
+        # frames cost more in page faults than the painting itself.
+        frame = av.VideoFrame(out.width, out.height, "yuv420p")
         for index in range(out.fps * out.duration):
-            frame = pattern.frame(av, index)
+            pattern.paint(frame, index)
             frame.pts = index
             frame.time_base = Fraction(1, out.fps)
             container.mux(video.encode(frame))
@@ -75,31 +78,31 @@ def render_mp4(key: VideoKey) -> bytes:
 
 
 class _Pattern:
-    """Frames of scrolling stripes with a sliding bright band, built from bytes (no numpy)."""
+    """Frames of scrolling stripes with a sliding bright band, built by slicing bytes (no numpy)."""
 
     def __init__(self, width: int, height: int, palette: bytes) -> None:
         self.width, self.height = width, height
         self.speed = 2 + palette[0] % 6
-        period = 32 + palette[1] % 64
+        self.period = 32 + palette[1] % 64
         base, depth = 40 + palette[2] % 80, 30 + palette[3] % 60
-        stripe = bytes(base + (depth if (x // (period // 2)) % 2 else 0) for x in range(period))
-        self.stripes = stripe * (width // period + 3)
-        self.period = period
+        stripe = [base + (depth if (x // (self.period // 2)) % 2 else 0) for x in range(self.period)]
+        repeats = width // self.period + 3
+        self.stripes = bytes(stripe) * repeats
+        self.bright = bytes(min(255, value + 100) for value in stripe) * repeats
         self.band_height = max(2, height // 8)
         self.chroma = (palette[4], palette[5])
 
-    def frame(self, av: Any, index: int) -> Any:
-        frame = av.VideoFrame(self.width, self.height, "yuv420p")
+    def paint(self, frame: Any, index: int) -> None:
         luma, cb, cr = frame.planes
         offset = (index * self.speed) % self.period
-        row = self.stripes[offset : offset + self.width].ljust(luma.line_size, b"\x10")
-        band_row = bytes(min(255, value + 100) for value in row)
+        pad = b"\x10" * (luma.line_size - self.width)
+        row = self.stripes[offset : offset + self.width] + pad
+        band = self.bright[offset : offset + self.width] + pad
         top = (index * self.speed) % max(1, self.height - self.band_height)
         rest = self.height - top - self.band_height
-        luma.update(row * top + band_row * self.band_height + row * rest)
+        luma.update(b"".join((row * top, band * self.band_height, row * rest)))
         cb.update(bytes([self.chroma[0]]) * cb.buffer_size)
         cr.update(bytes([self.chroma[1]]) * cr.buffer_size)
-        return frame
 
 
 def _tone_frames(av: Any, duration: int, palette: bytes) -> list[Any]:

@@ -200,12 +200,12 @@ class WanEmulator:
     @property
     def request_log(self) -> list[dict[str, Any]]:
         """Every API and video call: method, path, query, endpoint, status, whether Authorization was sent."""
-        return list(self.emulation.account.request_log)
+        return self.emulation.account.request_log()
 
     @property
     def video_requests_with_authorization(self) -> list[dict[str, Any]]:
         """Video downloads that arrived with an Authorization header (should stay empty)."""
-        return list(self.emulation.account.video_authorization)
+        return self.emulation.account.video_authorization()
 
     def task(self, task_id: str) -> dict[str, Any]:
         """A task's internal state (status, request body, output spec, seed, times); KeyError if unknown."""

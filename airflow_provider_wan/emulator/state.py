@@ -139,6 +139,14 @@ class TaskRecord:
     status: TaskStatus = TaskStatus.PENDING
     started_at: float | None = None
     ended_at: float | None = None
+    stamps: dict[float, str] = field(default_factory=dict, repr=False)
+
+    def stamp(self, moment: float) -> str:
+        """``moment`` in the service's time format, formatted once (queries are hot)."""
+        text = self.stamps.get(moment)
+        if text is None:
+            text = self.stamps[moment] = format_time(utc(moment))
+        return text
 
     @property
     def video_key(self) -> VideoKey | None:
@@ -250,8 +258,8 @@ class Account:
             self.tasks: dict[str, TaskRecord] = {}
             self._pools: dict[str, _Pool] = {}
             self._creates: Counter[tuple[str | None, str | None, bool]] = Counter()
-            self.request_log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
-            self.video_authorization: list[dict[str, Any]] = []
+            self._request_log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
+            self._video_authorization: list[dict[str, Any]] = []
 
     def set_limits(self, enabled: bool) -> None:
         with self.lock:
@@ -287,7 +295,20 @@ class Account:
         """Note a download that carried an Authorization header (the key itself is never stored)."""
         entry = {"path": path, "time": self.clock.now(), "matches_api_key": self.is_valid_key(api_key)}
         with self.lock:
-            self.video_authorization.append(entry)
+            self._video_authorization.append(entry)
+
+    def log_request(self, entry: dict[str, Any]) -> None:
+        """Add a finished call to the request log (the newest 100,000 are kept)."""
+        with self.lock:
+            self._request_log.append(entry)
+
+    def request_log(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(entry) for entry in self._request_log]
+
+    def video_authorization(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(entry) for entry in self._video_authorization]
 
     def is_valid_key(self, api_key: str | None) -> bool:
         return api_key is not None and api_key in self.settings.api_keys
@@ -492,11 +513,11 @@ class Account:
         output: dict[str, Any] = {"task_id": task.task_id, "task_status": task.status.value}
         if task.status is TaskStatus.SUCCEEDED:
             output["video_url"] = video_base + self.signed_video_path(task)
-        output["submit_time"] = format_time(utc(task.created_at))
+        output["submit_time"] = task.stamp(task.created_at)
         if task.started_at is not None:
-            output["scheduled_time"] = format_time(utc(task.started_at))
+            output["scheduled_time"] = task.stamp(task.started_at)
         if task.ended_at is not None:
-            output["end_time"] = format_time(utc(task.ended_at))
+            output["end_time"] = task.stamp(task.ended_at)
         output["orig_prompt"] = task.request.prompt
         if task.status is TaskStatus.SUCCEEDED and task.request.prompt_extend is not False:
             output["actual_prompt"] = task.rendered_prompt + PROMPT_EXTENSION
