@@ -24,6 +24,15 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_provider_wan.hooks.wan"]}],
+        "operators": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_wan.operators.wan"]}
+        ],
+        "triggers": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_wan.triggers.wan"]}
+        ],
+        "sensors": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_wan.sensors.wan"]}
+        ],
         "connection-types": [
             {
                 "connection-type": "wan",
@@ -31,6 +40,13 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-name": "Alibaba Wan",
                 "conn-fields": CONN_FIELDS,
                 "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
+            }
+        ],
+        "transfers": [
+            {
+                "source-integration-name": INTEGRATION,
+                "target-integration-name": "Amazon Simple Storage Service (S3)",
+                "python-module": "airflow_provider_wan.transfers.wan_to_s3",
             }
         ],
     }

@@ -1,0 +1,213 @@
+"""Waiting for a Wan task in the triggerer, without holding a worker slot."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_wan.api import TaskStatus, WanApiError, WanError, WanTask, backoff_delay, poll_delay
+from airflow_provider_wan.exceptions import WanTaskError, WanTaskFinalError, task_error
+
+if TYPE_CHECKING:
+    from airflow_provider_wan.hooks.wan import WanAsyncHook
+
+#: The only statuses a WanTaskTrigger event carries; anything else is refused by :func:`check_event`.
+EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
+PROGRESS_LOG_INTERVAL = 60.0  # seconds between "still waiting" lines while the status does not change
+NOT_PENDING_CODE = "UnsupportedOperation"  # the service's answer to cancelling a task that is not PENDING
+DEFAULT_POLL_INTERVAL = 2.0
+DEFAULT_MAX_POLL_INTERVAL = 15.0
+DEFAULT_MAX_CONSECUTIVE_ERRORS = 5
+
+
+class WanTaskTrigger(BaseTrigger):
+    """
+    Poll a Wan task until it ends, the deadline passes, or the service stays unreachable.
+
+    Polls soon after submission, then less often toward ``max_poll_interval`` (the vendor suggests
+    about 15 s), never more often than ``poll_interval``. Transient failures (429, 5xx, network,
+    malformed answers) are ridden out with backoff; ``max_consecutive_errors`` of them in a row end
+    the wait with an ``error`` event. The deadline is wall-clock epoch seconds so it survives
+    serialisation and a move to another triggerer; the trigger's own ``timeout`` event lets the
+    operator cancel the task, which Airflow's deferral timeout would not.
+
+    Its arguments name the connection, never the key. ``on_kill`` (Airflow 3.3+, when a user kills
+    the deferred task) cancels the task if it is still ``PENDING``; ``cleanup`` never cancels, so a
+    triggerer restart leaves the task running.
+
+    :param wan_task_id: The Wan task to wait for (``wan_`` because ``task_id`` is Airflow's).
+    :param deadline: Epoch seconds after which a ``timeout`` event fires.
+    """
+
+    def __init__(
+        self,
+        wan_task_id: str,
+        deadline: float,
+        wan_conn_id: str = "wan_default",
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
+        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+    ) -> None:
+        super().__init__()
+        if poll_interval <= 0 or max_poll_interval < poll_interval:
+            raise ValueError(
+                f"poll_interval={poll_interval} must be positive and at most "
+                f"max_poll_interval={max_poll_interval}"
+            )
+        if max_consecutive_errors < 1:
+            raise ValueError(f"max_consecutive_errors={max_consecutive_errors} must be 1 or more")
+        self.wan_task_id = wan_task_id
+        self.deadline = float(deadline)
+        self.wan_conn_id = wan_conn_id
+        self.poll_interval = float(poll_interval)
+        self.max_poll_interval = float(max_poll_interval)
+        self.max_consecutive_errors = int(max_consecutive_errors)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "wan_task_id": self.wan_task_id,
+                "deadline": self.deadline,
+                "wan_conn_id": self.wan_conn_id,
+                "poll_interval": self.poll_interval,
+                "max_poll_interval": self.max_poll_interval,
+                "max_consecutive_errors": self.max_consecutive_errors,
+            },
+        )
+
+    def _hook(self, max_retries: int) -> WanAsyncHook:
+        from airflow_provider_wan.hooks.wan import WanAsyncHook
+
+        return WanAsyncHook(self.wan_conn_id, max_retries=max_retries)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        yield TriggerEvent(await self._wait())
+
+    async def _wait(self) -> dict[str, Any]:
+        hook = self._hook(max_retries=0)  # one call per poll: the trigger paces its own retries
+        progress = _Progress(self, time.monotonic())
+        polls = errors = 0
+        last: WanTask | None = None
+        while True:
+            if time.time() >= self.deadline:
+                return self._event("timeout", last, f"still {_status(last)} at the deadline")
+            try:
+                task = await hook.get_task(self.wan_task_id)
+            except WanApiError as error:
+                errors += 1
+                if not error.retryable or errors >= self.max_consecutive_errors:
+                    return self._error_event(error, errors)
+                delay = backoff_delay(
+                    errors - 1,
+                    base=self.poll_interval,
+                    cap=self.max_poll_interval,
+                    retry_after=error.retry_after,
+                )
+                self.log.warning(
+                    "Polling Wan task %s failed (%d in a row, giving up at %d), next try in %.1fs: %s",
+                    self.wan_task_id,
+                    errors,
+                    self.max_consecutive_errors,
+                    delay,
+                    error,
+                )
+                await self._sleep(delay)
+                continue
+            except WanError as error:  # e.g. a connection that cannot be used: nothing to wait for
+                return self._error_event(error, errors + 1)
+            errors = 0
+            last = task
+            if task.status is TaskStatus.SUCCEEDED:
+                return self._event("success", task, "succeeded")
+            if task.status.is_terminal:
+                return self._event("failed", task, f"ended {task.status.value}")
+            progress.note(task.status)
+            await self._sleep(poll_delay(polls, minimum=self.poll_interval, maximum=self.max_poll_interval))
+            polls += 1
+
+    async def _sleep(self, delay: float) -> None:
+        """Sleep ``delay``, but wake at the deadline so the timeout event is not late."""
+        await asyncio.sleep(max(0.0, min(delay, self.deadline - time.time())))
+
+    def _event(self, status: str, task: WanTask | None, what: str) -> dict[str, Any]:
+        return {
+            "status": status,
+            "wan_task_id": self.wan_task_id,
+            "task": task.to_dict() if task else None,
+            "message": f"Wan task {self.wan_task_id} {what}",
+        }
+
+    def _error_event(self, error: WanError, errors: int) -> dict[str, Any]:
+        retryable = isinstance(error, WanApiError) and error.retryable
+        return {
+            "status": "error",
+            "wan_task_id": self.wan_task_id,
+            "task": None,
+            "retryable": retryable,
+            "code": getattr(error, "code", None),
+            "message": f"Could not poll Wan task {self.wan_task_id} ({errors} failure(s) in a row): {error}",
+        }
+
+    async def on_kill(self) -> None:
+        """Cancel the task if it is still ``PENDING`` (called by Airflow 3.3+ when a user kills the task)."""
+        try:
+            await self._hook(max_retries=1).cancel_task(self.wan_task_id)
+        except WanError as error:
+            self.log.warning(cancel_refused(self.wan_task_id, error))
+        else:
+            self.log.info("Cancelled Wan task %s", self.wan_task_id)
+
+
+class _Progress:
+    """Logs status changes at once and an unchanged status at most every PROGRESS_LOG_INTERVAL."""
+
+    def __init__(self, trigger: WanTaskTrigger, started: float) -> None:
+        self.trigger = trigger
+        self.started = started
+        self.status: TaskStatus | None = None
+        self.logged_at = started
+
+    def note(self, status: TaskStatus) -> None:
+        now = time.monotonic()
+        if status is self.status and now - self.logged_at < PROGRESS_LOG_INTERVAL:
+            return
+        self.trigger.log.info(
+            "Wan task %s is %s (waited %.0fs)", self.trigger.wan_task_id, status.value, now - self.started
+        )
+        self.status = status
+        self.logged_at = now
+
+
+def cancel_refused(wan_task_id: str, error: WanError) -> str:
+    """Why a best-effort cancel did nothing (the service cancels only ``PENDING`` tasks)."""
+    if getattr(error, "code", None) == NOT_PENDING_CODE:
+        return f"Wan task {wan_task_id} is no longer PENDING, so it cannot be cancelled; it runs to its end"
+    return f"Could not cancel Wan task {wan_task_id}: {error}"
+
+
+def _status(task: WanTask | None) -> str:
+    return task.status.value if task else "unseen"
+
+
+def check_event(event: Any) -> dict[str, Any]:
+    """The event a deferred task resumed with, refused unless its status is one this trigger emits."""
+    if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
+        raise ValueError(
+            f"Unexpected event from WanTaskTrigger (expected status in {sorted(EVENT_STATUSES)})"
+        )
+    return event
+
+
+def event_error(event: dict[str, Any]) -> WanTaskError:
+    """The error a ``failed`` or ``error`` event amounts to, final unless a retry may help."""
+    wan_task_id = str(event["wan_task_id"])
+    if event["status"] == "failed":
+        task = event["task"]
+        return task_error(wan_task_id, task["status"], task.get("code"), task.get("message"))
+    kind = WanTaskError if event.get("retryable") else WanTaskFinalError
+    return kind(str(event["message"]), wan_task_id=wan_task_id, code=event.get("code"))
