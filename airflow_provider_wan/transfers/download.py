@@ -10,6 +10,7 @@ from collections.abc import Callable, Generator
 from urllib.parse import urljoin
 
 import requests
+import urllib3
 
 from airflow_provider_wan import __version__
 from airflow_provider_wan.api import backoff_delay
@@ -89,13 +90,14 @@ class VideoDownload:
         while True:
             try:
                 with self._open(self.received) as response:
-                    for chunk in response.iter_content(self.chunk_size):
+                    # read1: whatever has arrived, so a break loses no byte that was received before it
+                    while chunk := response.raw.read1(self.chunk_size, decode_content=True):
                         self._take(len(chunk))
                         yield chunk
                 if self.content_length is None or self.received == self.content_length:
                     return
                 raise _Transient(f"stream ended at byte {self.received} of {self.content_length}")
-            except (requests.RequestException, _Transient) as err:
+            except (requests.RequestException, urllib3.exceptions.HTTPError, _Transient) as err:
                 self._after_failure(err)
 
     def _take(self, size: int) -> None:

@@ -75,7 +75,7 @@ def copy_video(
             before_seal(sha256, size)
         _seal(client, bucket, key, {**metadata, SHA256_METADATA: sha256}, args, digest, composite)
     except BaseException:
-        _delete_quietly(client, bucket, key)
+        delete_quietly(client, bucket, key)
         raise
     return StoredVideo(bucket, key, size, sha256, copied=True, resumes=download.resumes, restarts=restarts)
 
@@ -142,7 +142,13 @@ def _seal(
         )
 
 
-def _delete_quietly(client: Any, bucket: str, key: str) -> None:
+def s3_checksum(sha256_hex: str) -> str:
+    """The form S3 gives a SHA-256 in (``ChecksumSHA256``): base64 of the digest."""
+    return base64.b64encode(bytes.fromhex(sha256_hex)).decode()
+
+
+def delete_quietly(client: Any, bucket: str, key: str) -> None:
+    """Remove an object we wrote but could not verify; a failure here is logged, not raised over the cause."""
     try:
         client.delete_object(Bucket=bucket, Key=key)
     except Exception:

@@ -1,0 +1,330 @@
+"""Copy a finished Wan video into S3 before its signed URL dies (24 hours after generation).
+
+Imported at DAG parse time: ``requests``, ``boto3`` and the streaming code load only in ``execute``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowFailException, Asset, AssetAlias, BaseOperator
+
+from airflow_provider_wan.api import TaskStatus, WanApiError, WanTask, WanValidationError, check_task_id
+from airflow_provider_wan.exceptions import WanTaskFinalError, call_error
+from airflow_provider_wan.hooks.wan import WanHook
+from airflow_provider_wan.transfers.errors import TransferRefused
+from airflow_provider_wan.transfers.host_policy import VideoHostPolicy, redact_url
+from airflow_provider_wan.transfers.video_metadata import (
+    TASK_ID_METADATA,
+    generation_body,
+    object_metadata,
+    sidecar_document,
+)
+
+if TYPE_CHECKING:
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+    from airflow.providers.openlineage.extractors import OperatorLineage
+    from airflow.sdk import Context
+
+    from airflow_provider_wan.transfers.video_copy import StoredVideo
+
+GiB = 1024**3
+DEFAULT_S3_KEY = (
+    "wan/{{ dag.dag_id }}/{{ run_id }}/{{ task.task_id }}"
+    "{% if ti.map_index is not none and ti.map_index >= 0 %}-{{ ti.map_index }}{% endif %}.mp4"
+)
+DEFAULT_ASSET_ALIAS = "wan_videos"
+DEFAULT_MAX_BYTES = 2 * GiB
+MAX_SEALABLE_BYTES = 5 * GiB  # S3's CopyObject limit; the copy in place is how the checksum is sealed
+
+
+class WanVideoToS3Operator(BaseOperator):
+    """
+    Stream a finished Wan video into S3, verified, idempotently, with bounded memory.
+
+    The service is asked for the task (a URL in XCom may be stale); the video is downloaded only from
+    the vendor's storage (https ``*.aliyuncs.com``), the Wan connection's own host, or ``allowed_hosts``,
+    with no credentials, and streamed into a multipart upload that is aborted on any failure. The stored
+    object has ``Content-Type: video/mp4``, metadata (``wan-task-id``, ``wan-model``, ``wan-seed``,
+    ``wan-size``, ``wan-duration``, ``sha256``) and an S3 SHA-256 checksum checked against ours. A key
+    that already holds this task's video is left alone; it is reported as an asset event on the
+    ``asset_alias`` alias and as OpenLineage output.
+
+    :param wan_task_id: the Wan task whose video to copy, e.g. ``"{{ ti.xcom_pull('generate')['task_id'] }}"``
+        or ``generate.output["task_id"]``. (templated)
+    :param s3_bucket: the bucket; omit it when ``s3_key`` is a full ``s3://`` URL. (templated)
+    :param s3_key: the object key, by default ``wan/<dag_id>/<run_id>/<task_id>[-<map_index>].mp4``.
+        (templated)
+    :param wan_conn_id: the ``wan`` connection the task belongs to.
+    :param aws_conn_id: the AWS connection for S3.
+    :param replace: overwrite a different object already at the key (default: refuse).
+    :param encrypt: store the object with S3-managed server-side encryption (AES256).
+    :param acl_policy: a canned ACL for the object, e.g. ``"bucket-owner-full-control"``.
+    :param verify: TLS verification for S3, as in the Amazon provider's transfers.
+    :param generation: the generating operator's XCom (``generate.output``): the query answer lacks the
+        model and seed, so they come from here; omitted from metadata when not given. (templated)
+    :param write_sidecar: also write ``<s3_key>.json`` with the full request and result.
+    :param allowed_hosts: more hosts to download from (``host``, ``host:port`` or ``*.domain``).
+    :param max_bytes: refuse a video larger than this (checked on ``Content-Length`` and while streaming).
+    :param download_retries: further tries after a broken download (resumed with ``Range`` if possible).
+    :param asset_alias: the asset alias that receives the ``s3://bucket/key`` asset event (None: only the
+        aliases given in ``outlets``).
+    """
+
+    template_fields: Sequence[str] = (
+        "wan_task_id",
+        "generation",
+        "s3_bucket",
+        "s3_key",
+        "wan_conn_id",
+        "aws_conn_id",
+    )
+    template_fields_renderers = {"generation": "json"}
+    ui_color = "#ff6a00"
+
+    def __init__(
+        self,
+        *,
+        wan_task_id: str,
+        s3_bucket: str | None = None,
+        s3_key: str = DEFAULT_S3_KEY,
+        wan_conn_id: str = "wan_default",
+        aws_conn_id: str | None = "aws_default",
+        replace: bool = False,
+        encrypt: bool = False,
+        acl_policy: str | None = None,
+        verify: str | bool | None = None,
+        generation: dict[str, Any] | str | None = None,
+        write_sidecar: bool = False,
+        allowed_hosts: Sequence[str] = (),
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        download_retries: int = 3,
+        asset_alias: str | None = DEFAULT_ASSET_ALIAS,
+        **kwargs: Any,
+    ) -> None:
+        outlets = kwargs.pop("outlets", None) or []
+        outlets = list(outlets) if isinstance(outlets, (list, tuple)) else [outlets]
+        if asset_alias and not any(isinstance(o, AssetAlias) and o.name == asset_alias for o in outlets):
+            outlets.append(AssetAlias(asset_alias))
+        super().__init__(outlets=outlets, **kwargs)
+        if (
+            isinstance(max_bytes, bool)
+            or not isinstance(max_bytes, int)
+            or not 0 < max_bytes <= MAX_SEALABLE_BYTES
+        ):
+            raise WanValidationError(
+                "max_bytes", max_bytes, f"a byte count from 1 to {MAX_SEALABLE_BYTES} (S3's CopyObject limit)"
+            )
+        if (
+            isinstance(download_retries, bool)
+            or not isinstance(download_retries, int)
+            or download_retries < 0
+        ):
+            raise WanValidationError("download_retries", download_retries, "a whole number, 0 or more")
+        self.wan_task_id = wan_task_id
+        self.s3_bucket = s3_bucket
+        self.s3_key = s3_key
+        self.wan_conn_id = wan_conn_id
+        self.aws_conn_id = aws_conn_id
+        self.replace = replace
+        self.encrypt = encrypt
+        self.acl_policy = acl_policy
+        self.verify = verify
+        self.generation = generation
+        self.write_sidecar = write_sidecar
+        self.allowed_hosts = VideoHostPolicy.validate_allowed_hosts(allowed_hosts)
+        self.max_bytes = max_bytes
+        self.download_retries = download_retries
+        self.stored: StoredVideo | None = None
+
+    @cached_property
+    def wan_hook(self) -> WanHook:
+        return WanHook(self.wan_conn_id)
+
+    @cached_property
+    def s3_hook(self) -> S3Hook:
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        return S3Hook(aws_conn_id=self.aws_conn_id, verify=self.verify)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        try:
+            wan_task_id = _checked_task_id(self.wan_task_id)
+            body = generation_body(self.generation, wan_task_id)
+            bucket, key = S3Hook.get_s3_bucket_key(self.s3_bucket, self.s3_key, "s3_bucket", "s3_key")
+            stored = self._already_there(bucket, key, wan_task_id)
+            if stored is None:
+                stored = self._copy(bucket, key, self._finished_task(wan_task_id), body)
+        except (TransferRefused, WanValidationError) as err:
+            raise AirflowFailException(str(err)) from err
+        self.stored = stored
+        self._report_asset(context, stored, wan_task_id)
+        return {
+            "s3_uri": stored.uri,
+            "bucket": stored.bucket,
+            "key": stored.key,
+            "size": stored.size,
+            "sha256": stored.sha256,
+            "wan_task_id": wan_task_id,
+            "copied": stored.copied,
+            "sidecar_key": f"{key}.json" if self.write_sidecar and stored.copied else None,
+        }
+
+    def _already_there(self, bucket: str, key: str, wan_task_id: str) -> StoredVideo | None:
+        """This task's sealed video already at the key: nothing to do. Anything else needs ``replace``."""
+        from botocore.exceptions import ClientError
+
+        from airflow_provider_wan.transfers.video_copy import SHA256_METADATA, StoredVideo, s3_checksum
+
+        try:
+            head = self.s3_hook.get_conn().head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        metadata = head.get("Metadata") or {}
+        sha256 = metadata.get(SHA256_METADATA)
+        owner = metadata.get(TASK_ID_METADATA)
+        if owner == wan_task_id and sha256 and head.get("ChecksumSHA256") in (None, s3_checksum(sha256)):
+            self.log.info(
+                "s3://%s/%s already holds Wan task %s's video (sha256 %s): nothing to copy",
+                bucket,
+                key,
+                wan_task_id,
+                sha256,
+            )
+            return StoredVideo(bucket, key, int(head["ContentLength"]), sha256, copied=False)
+        if owner == wan_task_id:
+            self.log.warning(
+                "s3://%s/%s holds an unverified copy of this video from an earlier try: replacing it",
+                bucket,
+                key,
+            )
+            return None
+        if not self.replace:
+            held = f"the video of Wan task {owner}" if owner else "an object not written by this operator"
+            raise TransferRefused(
+                f"s3://{bucket}/{key} already holds {held}; "
+                "set replace=True to overwrite it, or choose another s3_key"
+            )
+        self.log.info("Replacing s3://%s/%s (replace=True)", bucket, key)
+        return None
+
+    def _finished_task(self, wan_task_id: str) -> WanTask:
+        """The task as the service sees it now; anything but SUCCEEDED with a video fails for good."""
+        try:
+            task = self.wan_hook.get_task(wan_task_id)
+        except WanApiError as err:
+            raise call_error(err, f"looking up task {wan_task_id}", wan_task_id) from err
+        if task.status is TaskStatus.SUCCEEDED and task.video_url:
+            return task
+        if task.status is TaskStatus.UNKNOWN:
+            why = "the service does not know it: older than 24 hours (its video is gone) or never created"
+        elif task.status.is_terminal:
+            why = f"it ended {task.status.value}" + (f" ({task.code}: {task.message})" if task.code else "")
+        else:
+            why = (
+                f"it is still {task.status.value}; copy it after it succeeded (WanTaskSensor or the operator)"
+            )
+        raise WanTaskFinalError(
+            f"Wan task {wan_task_id} has no video to copy: {why}",
+            wan_task_id=wan_task_id,
+            status=task.status.value,
+            code=task.code,
+            service_message=task.message,
+        )
+
+    def _copy(self, bucket: str, key: str, task: WanTask, body: dict[str, Any] | None) -> StoredVideo:
+        from airflow_provider_wan.transfers.download import VideoDownload
+        from airflow_provider_wan.transfers.video_copy import copy_video, delete_quietly
+
+        assert task.video_url is not None
+        policy = VideoHostPolicy(self.wan_hook.base_url, self.allowed_hosts)
+        download = VideoDownload(
+            task.video_url, policy=policy, max_bytes=self.max_bytes, retries=self.download_retries
+        )
+        client = self.s3_hook.get_conn()
+        s3_args = {"ServerSideEncryption": "AES256"} if self.encrypt else {}
+        if self.acl_policy:
+            s3_args["ACL"] = self.acl_policy
+        sidecar_key = f"{key}.json"
+        sidecar_written = []
+
+        def write_sidecar(sha256: str, size: int) -> None:
+            stored = {"bucket": bucket, "key": key, "size": size, "sha256": sha256}
+            sidecar_written.append(sidecar_key)
+            client.put_object(
+                Bucket=bucket,
+                Key=sidecar_key,
+                Body=sidecar_document(task, body, stored),
+                ContentType="application/json",
+                Metadata={TASK_ID_METADATA: task.task_id},
+                **s3_args,
+            )
+
+        self.log.info(
+            "Copying Wan task %s's video from %s to s3://%s/%s",
+            task.task_id,
+            redact_url(task.video_url),
+            bucket,
+            key,
+        )
+        try:
+            stored = copy_video(
+                download,
+                client,
+                bucket,
+                key,
+                metadata=object_metadata(task, body),
+                s3_args=s3_args,
+                before_seal=write_sidecar if self.write_sidecar else None,
+            )
+        except BaseException:
+            for written in sidecar_written:
+                delete_quietly(client, bucket, written)
+            raise
+        self.log.info(
+            "Stored %d bytes at %s (sha256 %s; %d resumed, %d restarted downloads)",
+            stored.size,
+            stored.uri,
+            stored.sha256,
+            stored.resumes,
+            stored.restarts,
+        )
+        return stored
+
+    def _report_asset(self, context: Context, stored: StoredVideo, wan_task_id: str) -> None:
+        """An asset event for ``s3://bucket/key`` on every asset alias among the outlets."""
+        asset = Asset(uri=stored.uri)
+        extra: dict[str, Any] = {
+            "wan_task_id": wan_task_id,
+            "size": stored.size,
+            "sha256": stored.sha256,
+            "copied": stored.copied,
+        }
+        for outlet in self.outlets:
+            if isinstance(outlet, AssetAlias):
+                context["outlet_events"][outlet].add(asset, extra=extra)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """The written object as OpenLineage output (called only where the OpenLineage provider runs)."""
+        from airflow.providers.common.compat.openlineage.facet import Dataset
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        outputs = (
+            [Dataset(namespace=f"s3://{self.stored.bucket}", name=self.stored.key)] if self.stored else []
+        )
+        return OperatorLineage(outputs=outputs)
+
+
+def _checked_task_id(value: Any) -> str:
+    try:
+        return check_task_id(value)
+    except WanValidationError:
+        raise WanValidationError(
+            "wan_task_id", value, "a Wan task id, e.g. \"{{ ti.xcom_pull('generate')['task_id'] }}\""
+        ) from None

@@ -1,0 +1,329 @@
+"""``WanVideoToS3Operator`` against the Wan emulator over HTTP and the moto S3 server, in real DAG runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+import re
+from typing import Any
+
+import pytest
+import requests
+from airflow.providers.common.compat.sdk import AirflowFailException
+from airflow.sdk import DAG
+
+from airflow_provider_wan.api import VideoRequest, WanValidationError
+from airflow_provider_wan.emulator import WanEmulator
+from airflow_provider_wan.hooks.wan import WanHook
+from airflow_provider_wan.operators.wan import WanTextToVideoOperator
+from airflow_provider_wan.transfers.errors import DownloadInterrupted
+from airflow_provider_wan.transfers.wan_to_s3 import WanVideoToS3Operator
+from tests.operators.dag_runs import run_dag
+from tests.transfers.helpers import assert_nothing_written, read_object
+
+KEY = "videos/fox.mp4"
+_dag_ids = itertools.count()
+
+
+@pytest.fixture
+def wan(wan_connection: str) -> WanHook:
+    return WanHook(wan_connection)
+
+
+def finished_task(wan: WanHook, emulator: WanEmulator, prompt: str = "a red fox in the snow") -> str:
+    task = wan.create_task(
+        VideoRequest(model="wan2.6-t2v", prompt=prompt, size="1280*720", duration=2, seed=7)
+    )
+    emulator.advance_clock(30)
+    return task.task_id
+
+
+def served_video(wan: WanHook, task_id: str) -> bytes:
+    """The video as a plain download from the service's own URL gives it."""
+    url = wan.get_task(task_id).video_url
+    assert url is not None
+    return requests.get(url, timeout=10).content
+
+
+def video_gets(emulator: WanEmulator) -> list[dict[str, Any]]:
+    return [entry for entry in emulator.request_log if entry["endpoint"] == "video"]
+
+
+def copy_operator(bucket: str, wan_task_id: str, **options: Any) -> WanVideoToS3Operator:
+    options.setdefault("s3_key", KEY)
+    return WanVideoToS3Operator(task_id="copy", wan_task_id=wan_task_id, s3_bucket=bucket, **options)
+
+
+def run_copy(operator: WanVideoToS3Operator) -> dict[str, Any]:
+    """``execute`` with the task SDK's own outlet events, for cases a whole DAG run adds nothing to."""
+    from airflow.sdk.execution_time.context import OutletEventAccessors
+
+    return operator.execute({"outlet_events": OutletEventAccessors()})  # type: ignore[typeddict-item]
+
+
+def new_dag() -> DAG:
+    return DAG(f"wan_to_s3_{next(_dag_ids)}", schedule=None, start_date=dt.datetime(2026, 1, 1))
+
+
+def test_generate_then_copy_in_a_dag_run(
+    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, s3: Any, bucket: str
+) -> None:
+    with new_dag() as dag:
+        generate = WanTextToVideoOperator(
+            task_id="generate",
+            model="wan2.6-t2v",
+            prompt="一只红狐狸在雪中奔跑",
+            size="1280*720",
+            duration=2,
+            seed=42,
+        )
+        WanVideoToS3Operator(
+            task_id="copy",
+            wan_task_id="{{ ti.xcom_pull('generate')['task_id'] }}",
+            generation=generate.output,
+            s3_bucket=bucket,
+            write_sidecar=True,
+        )
+
+    tis = run_dag(dag)
+
+    copy_ti = tis[("copy", -1)]
+    assert copy_ti.state == "success"
+    result = copy_ti.xcom_pull(task_ids="copy")
+    wan_task_id = tis[("generate", -1)].xcom_pull(task_ids="generate")["task_id"]
+    key = result["key"]
+    assert key == f"wan/{dag.dag_id}/{copy_ti.run_id}/copy.mp4"
+    video = served_video(wan, wan_task_id)
+    sha256 = hashlib.sha256(video).hexdigest()
+    assert hashlib.sha256(read_object(s3, bucket, key)).hexdigest() == sha256
+    assert result == {
+        "s3_uri": f"s3://{bucket}/{key}",
+        "bucket": bucket,
+        "key": key,
+        "size": len(video),
+        "sha256": sha256,
+        "wan_task_id": wan_task_id,
+        "copied": True,
+        "sidecar_key": f"{key}.json",
+    }
+    head = s3.head_object(Bucket=bucket, Key=key)
+    assert head["ContentType"] == "video/mp4"
+    assert head["Metadata"] == {
+        "wan-task-id": wan_task_id,
+        "wan-model": "wan2.6-t2v",
+        "wan-seed": "42",
+        "wan-size": "1280*720",
+        "wan-duration": "2",
+        "sha256": sha256,
+    }
+    sidecar = json.loads(read_object(s3, bucket, f"{key}.json"))
+    assert sidecar["request"]["input"]["prompt"] == "一只红狐狸在雪中奔跑"
+    assert sidecar["wan_task"]["status"] == "SUCCEEDED"
+    assert "Signature" not in sidecar["wan_task"]["video_url"]
+    assert sidecar["object"] == {"bucket": bucket, "key": key, "size": len(video), "sha256": sha256}
+    assert wan_emulator.video_requests_with_authorization == []
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_asset_event_is_recorded_through_the_alias(
+    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, bucket: str
+) -> None:
+    from airflow.models.asset import AssetAliasModel, AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    wan_task_id = finished_task(wan, wan_emulator)
+    with new_dag() as dag:
+        copy_operator(bucket, wan_task_id)
+
+    tis = run_dag(dag)
+
+    assert tis[("copy", -1)].state == "success"
+    with create_session() as session:
+        event = session.scalars(
+            select(AssetEvent)
+            .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+            .where(AssetModel.uri == f"s3://{bucket}/{KEY}")
+        ).one()
+        assert (event.source_dag_id, event.source_task_id) == (dag.dag_id, "copy")
+        assert event.extra["wan_task_id"] == wan_task_id
+        assert [alias.name for alias in event.source_aliases] == ["wan_videos"]
+        alias = session.scalars(select(AssetAliasModel).where(AssetAliasModel.name == "wan_videos")).one()
+        assert f"s3://{bucket}/{KEY}" in {asset.uri for asset in alias.assets}
+
+
+def test_rerun_finds_the_video_there_and_downloads_nothing(
+    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, s3: Any, bucket: str
+) -> None:
+    wan_task_id = finished_task(wan, wan_emulator)
+    with new_dag() as dag:
+        copy_operator(bucket, wan_task_id)
+    first = run_dag(dag)[("copy", -1)]
+    downloads = len(video_gets(wan_emulator))
+    modified = s3.head_object(Bucket=bucket, Key=KEY)["LastModified"]
+
+    second = run_dag(dag)[("copy", -1)]
+
+    assert (first.state, second.state) == ("success", "success")
+    assert downloads == 1
+    assert len(video_gets(wan_emulator)) == 1
+    assert s3.head_object(Bucket=bucket, Key=KEY)["LastModified"] == modified
+    again = second.xcom_pull(task_ids="copy")
+    assert again["copied"] is False
+    assert again["sha256"] == first.xcom_pull(task_ids="copy")["sha256"]
+
+
+def test_rerun_after_the_task_expired_still_finds_the_video(
+    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, bucket: str
+) -> None:
+    wan_task_id = finished_task(wan, wan_emulator)
+    run_copy(copy_operator(bucket, wan_task_id))
+    wan_emulator.advance_clock(25 * 3600)  # the task and its URL are gone from the service now
+
+    assert run_copy(copy_operator(bucket, wan_task_id))["copied"] is False
+
+
+def test_other_object_at_the_key_is_a_conflict_unless_replace(
+    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, s3: Any, bucket: str
+) -> None:
+    wan_task_id = finished_task(wan, wan_emulator)
+    s3.put_object(Bucket=bucket, Key=KEY, Body=b"someone else's file")
+
+    with pytest.raises(
+        AirflowFailException, match=f"s3://{bucket}/{KEY} already holds an object not written"
+    ):
+        run_copy(copy_operator(bucket, wan_task_id))
+    assert video_gets(wan_emulator) == []  # refused before downloading
+    assert read_object(s3, bucket, KEY) == b"someone else's file"
+
+    result = run_copy(copy_operator(bucket, wan_task_id, replace=True))
+    assert result["copied"] is True
+    assert read_object(s3, bucket, KEY) == served_video(wan, wan_task_id)
+
+
+def test_another_tasks_video_at_the_key_is_a_conflict(
+    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, bucket: str
+) -> None:
+    first = finished_task(wan, wan_emulator)
+    second = finished_task(wan, wan_emulator, prompt="a grey wolf")
+    run_copy(copy_operator(bucket, first))
+
+    with pytest.raises(AirflowFailException, match=f"already holds the video of Wan task {first}"):
+        run_copy(copy_operator(bucket, second))
+
+
+def test_download_cut_short_leaves_nothing(
+    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, s3: Any, bucket: str
+) -> None:
+    wan_task_id = finished_task(wan, wan_emulator)
+    wan_emulator.set_faults("video", cut_video_at=10_000)  # every answer breaks off after 10 kB
+
+    with pytest.raises(DownloadInterrupted, match="failed 2 times"):  # retryable: Airflow may try again
+        run_copy(copy_operator(bucket, wan_task_id, download_retries=1))
+
+    assert [entry["status"] for entry in video_gets(wan_emulator)] == [200, 206]  # the second one resumed
+    assert_nothing_written(s3, bucket)
+
+
+def test_download_cut_short_is_resumed_with_range(
+    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, s3: Any, bucket: str
+) -> None:
+    wan_task_id = finished_task(wan, wan_emulator)
+    video = served_video(wan, wan_task_id)
+    wan_emulator.set_faults("video", cut_video_at=len(video) * 2 // 3)
+
+    result = run_copy(copy_operator(bucket, wan_task_id))
+
+    assert result["sha256"] == hashlib.sha256(video).hexdigest()
+    assert read_object(s3, bucket, KEY) == video
+    assert [entry["status"] for entry in video_gets(wan_emulator)][-2:] == [200, 206]
+
+
+def test_video_over_the_size_cap_is_refused_before_download(
+    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, s3: Any, bucket: str
+) -> None:
+    wan_task_id = finished_task(wan, wan_emulator)
+
+    with pytest.raises(AirflowFailException, match="over max_bytes=1000; raise max_bytes"):
+        run_copy(copy_operator(bucket, wan_task_id, max_bytes=1000))
+    assert_nothing_written(s3, bucket)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("a fox [[blocked]]", "ended FAILED (DataInspectionFailed: "),
+        (None, "the service does not know it: older than 24 hours"),
+    ],
+)
+def test_task_without_a_video_fails_for_good(
+    wan: WanHook,
+    wan_emulator: WanEmulator,
+    aws_connection: str,
+    s3: Any,
+    bucket: str,
+    prompt: str | None,
+    expected: str,
+) -> None:
+    wan_task_id = finished_task(wan, wan_emulator, prompt) if prompt else "never-created-0001"
+
+    with pytest.raises(AirflowFailException, match=re.escape(expected)):  # Airflow does not retry these
+        run_copy(copy_operator(bucket, wan_task_id))
+    assert video_gets(wan_emulator) == []
+    assert_nothing_written(s3, bucket)
+
+
+def test_running_task_is_not_copied(
+    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, bucket: str
+) -> None:
+    task = wan.create_task(VideoRequest(model="wan2.6-t2v", prompt="a slow fox", size="1280*720", duration=2))
+
+    with pytest.raises(
+        AirflowFailException, match=f"Wan task {task.task_id} has no video to copy: it is still"
+    ):
+        run_copy(copy_operator(bucket, task.task_id))
+
+
+def test_generation_of_another_task_is_refused(
+    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, bucket: str
+) -> None:
+    wan_task_id = finished_task(wan, wan_emulator)
+    with pytest.raises(AirflowFailException, match="Invalid generation='other-task'"):
+        run_copy(copy_operator(bucket, wan_task_id, generation={"task_id": "other-task", "request": {}}))
+
+
+@pytest.mark.parametrize(
+    ("options", "parameter"),
+    [
+        ({"allowed_hosts": "cdn.example.com"}, "allowed_hosts"),
+        ({"allowed_hosts": ["https://cdn.example.com/"]}, "allowed_hosts"),
+        ({"max_bytes": 0}, "max_bytes"),
+        ({"max_bytes": 6 * 1024**3}, "max_bytes"),
+        ({"download_retries": -1}, "download_retries"),
+    ],
+)
+def test_bad_arguments_fail_when_the_dag_is_parsed(options: dict[str, Any], parameter: str) -> None:
+    with pytest.raises(WanValidationError, match=f"Invalid {parameter}="):
+        copy_operator("bucket", "task-1", **options)
+
+
+def test_bad_task_id_is_refused_before_any_call(
+    wan_emulator: WanEmulator, aws_connection: str, bucket: str
+) -> None:
+    with pytest.raises(AirflowFailException, match=r"Invalid wan_task_id='\.\./etc'"):
+        run_copy(copy_operator(bucket, "../etc"))
+    assert wan_emulator.request_log == []
+
+
+def test_module_import_stays_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, airflow_provider_wan.transfers.wan_to_s3\n"
+        "print(sorted(m for m in ('boto3', 'botocore', 'requests', 'aiohttp', 'av') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
