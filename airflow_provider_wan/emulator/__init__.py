@@ -13,12 +13,32 @@ controllable clock; the account limits; usage shaped per model; videos served li
 ``/oss/...`` with an expiring signed URL. Tests drive a separate-process emulator through the control
 API under ``/_emulator/`` (see :mod:`.control`) or :class:`RemoteEmulator`.
 
-Choices the contract leaves open *(assumed)*: times are UTC; a request without ``seed`` gets one derived
-from its prompt so runs repeat; the rewritten ``actual_prompt`` is the prompt plus a fixed sentence;
-tasks past the running limit wait ``PENDING``; the unknown-id answer is ``{"task_id", "task_status":
-"UNKNOWN"}``; a successful cancel answers ``{"request_id"}``; cancel of an unknown task is 400
-``UnsupportedOperation``; 429 answers carry ``Retry-After``; the query/cancel/list rate limit of 20 per
-second is not enforced (one emulator often serves many test clients at once).
+Defaults: one key ``sk-emulator``; tasks take ``task_seconds=2`` from create to ``SUCCEEDED``, of which
+``queue_seconds=0.2`` ``PENDING``; account limits on (``limits=False`` or ``--no-limits`` turns them off);
+region ``ap-southeast-1`` in list rows.
+
+Choices the contract leaves open *(assumed)*:
+
+* times are UTC, both in answers (``YYYY-MM-DD HH:mm:ss.SSS``) and in the list call's filters;
+* a request without ``seed`` gets one derived from its prompt, so the same request renders the same video;
+* ``orig_prompt`` is in every answer about a known task; ``actual_prompt`` (the prompt plus a fixed
+  sentence) only in ``SUCCEEDED`` answers of requests with ``prompt_extend`` not false;
+* an unknown or expired task answers ``{"task_id", "task_status": "UNKNOWN"}``; a successful cancel
+  ``{"request_id"}``; a cancel of an unknown task 400 ``UnsupportedOperation``;
+* a missing prompt, a body that is not JSON, or a body of the wrong shape is 400 ``InvalidParameter`` at
+  create; a model that is missing or unknown is 400 "Model not exist.";
+* parameter mistakes and moderation markers (in prompt or negative prompt) fail the task when its queue
+  time is over; the parameter check comes first;
+* tasks past a family's running limit wait ``PENDING`` in order; a create past the family's creates per
+  second, or past ``queue_limit`` (500) waiting tasks, is 429 ``Throttling.RateQuota`` with ``Retry-After``;
+  the query/cancel/list limit of 20 a second is not enforced (one emulator often serves many test
+  clients at once);
+* list rows are newest first, add ``api_key_id`` (a key fingerprint, not the key), and ``model_name``
+  filters by the name given at create or its family; ``page_size`` is 1-100;
+* injected faults answer 500 ``InternalError``, 503 ``ModelUnavailable``, 429 ``Throttling``
+  (``Retry-After: 1``); on the video path they are OSS-style XML errors;
+* video URLs expire 24 hours after the task ended and look like OSS signed URLs
+  (``Expires``, ``OSSAccessKeyId``, ``Signature``); the sound track is a 48 kHz mono AAC beep.
 """
 
 from __future__ import annotations

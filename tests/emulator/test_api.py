@@ -317,3 +317,15 @@ def test_reset_forgets_everything(api: Api, emulator: WanEmulator) -> None:
     assert [e["endpoint"] for e in emulator.request_log] == ["query"]
     assert api.list().status_code == 200
     assert emulator.state()["clock"]["offset"] == 0
+
+
+def test_prompt_over_the_model_limit_is_truncated_not_refused(api: Api, emulator: WanEmulator) -> None:
+    prompt = "a very long description. " * 40  # 1,000 characters; wan2.2 reads 800
+    task_id = api.submit("wan2.2-t2v-plus", prompt, size="832*480")
+    emulator.advance_clock(TASK_SECONDS + 1)
+    output = api.output(task_id)
+    assert output["task_status"] == "SUCCEEDED"
+    assert output["orig_prompt"] == prompt
+    assert output["actual_prompt"].startswith(prompt[:800])
+    assert not output["actual_prompt"].startswith(prompt[:801])
+    assert "800" in emulator.task(task_id)["warnings"][0]

@@ -59,3 +59,18 @@ def test_nothing_heavy_loaded():
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=1)
+
+
+def test_plugin_ini_options(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        INI + "wan_emulator_task_seconds = 7\nwan_emulator_queue_seconds = 1\nwan_emulator_limits = false\n"
+    )
+    pytester.makepyfile(
+        test_configured="""
+def test_configured(wan_emulator):
+    state = wan_emulator.state()
+    assert (state["task_seconds"], state["queue_seconds"], state["limits"]) == (7.0, 1.0, False)
+"""
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1)
