@@ -134,10 +134,8 @@ async def _faults_and_log(request: web.Request, handler: Any) -> web.StreamRespo
         "time": emulation.clock.now(),
         "status": None,
     }
-    try:
-        return await _answer(request, handler, endpoint, emulation, entry)
-    finally:
-        emulation.account.log_request(entry)
+    emulation.account.log_request(entry)  # logged at arrival; the status is filled in before answering
+    return await _answer(request, handler, endpoint, emulation, entry)
 
 
 async def _answer(
@@ -169,7 +167,7 @@ async def _spoil(
     if endpoint == "video":
         cut = fault.cut_video_at
         if cut is not None and cut < len(body):
-            entry["cut_at"] = cut
+            entry["status"], entry["cut_at"] = response.status, cut
             return await _cut_short(request, response, body, cut)
         return response
     if fault.malformed:

@@ -48,8 +48,15 @@ class VideoKey:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def render_mp4(key: VideoKey) -> bytes:
-    """Encode the video of ``key``: exactly ``fps * duration`` frames at the requested size."""
+class RenderStopped(Exception):
+    """A render given up because its emulator is stopping."""
+
+
+def render_mp4(key: VideoKey, stopping: threading.Event | None = None) -> bytes:
+    """Encode the video of ``key``: exactly ``fps * duration`` frames at the requested size.
+
+    ``stopping``, once set, makes the render give up within a second of video (RenderStopped).
+    """
     import av
 
     out = key.output
@@ -65,6 +72,8 @@ def render_mp4(key: VideoKey) -> bytes:
         # frames cost more in page faults than the painting itself.
         frame = av.VideoFrame(out.width, out.height, "yuv420p")
         for index in range(out.fps * out.duration):
+            if stopping is not None and index % out.fps == 0 and stopping.is_set():
+                raise RenderStopped(key.digest)
             pattern.paint(frame, index)
             frame.pts = index
             frame.time_base = Fraction(1, out.fps)
@@ -156,12 +165,12 @@ class VideoCache:
             return data
         return None
 
-    def get_or_render(self, key: VideoKey) -> bytes:
+    def get_or_render(self, key: VideoKey, stopping: threading.Event | None = None) -> bytes:
         """The video of ``key``, rendering it (blocking: call from a worker thread) when not cached."""
         data = self.get(key)
         if data is not None:
             return data
-        data = render_mp4(key)
+        data = render_mp4(key, stopping)
         with self._lock:
             self.renders += 1
         self._remember(key.digest, data)

@@ -62,6 +62,7 @@ class WanEmulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
+        self._stopped = False
 
     # ----------------------------------------------------------------- life
 
@@ -69,6 +70,8 @@ class WanEmulator:
         """Serve in a background thread; returns once the port is bound."""
         if self._thread is not None:
             raise RuntimeError("this WanEmulator is already running")
+        if self._stopped:
+            raise RuntimeError("a stopped WanEmulator cannot start again: make a new one")
         ready = threading.Event()
         failure: list[BaseException] = []
         self._loop = asyncio.new_event_loop()
@@ -88,11 +91,12 @@ class WanEmulator:
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
+        self._stopped = True
+        self.emulation.renderer.close()  # first: no handler may wait on a render while the server drains
         asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result()
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
         loop.close()
-        self.emulation.renderer.close()
         self._loop = self._thread = None
 
     def __enter__(self) -> WanEmulator:

@@ -298,7 +298,7 @@ class Account:
             self._video_authorization.append(entry)
 
     def log_request(self, entry: dict[str, Any]) -> None:
-        """Add a finished call to the request log (the newest 100,000 are kept)."""
+        """Add a call to the request log (the newest 100,000 are kept)."""
         with self.lock:
             self._request_log.append(entry)
 

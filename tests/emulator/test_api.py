@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import requests
 
 from airflow_provider_wan.api import TaskStatus, parse_task, parse_task_page
 from airflow_provider_wan.api.endpoints import LIST_TIME_FORMAT
@@ -329,3 +330,13 @@ def test_prompt_over_the_model_limit_is_truncated_not_refused(api: Api, emulator
     assert output["actual_prompt"].startswith(prompt[:800])
     assert not output["actual_prompt"].startswith(prompt[:801])
     assert "800" in emulator.task(task_id)["warnings"][0]
+
+
+def test_stop_while_rendering_then_no_restart() -> None:
+    emulator = WanEmulator(cache_dir=None).start()  # prerender on: creating starts a 1080p render
+    with requests.Session() as session:
+        Api(emulator, session).submit("wan2.6-t2v", "stop while rendering", duration=15)
+    emulator.stop()
+    emulator.stop()  # idempotent
+    with pytest.raises(RuntimeError, match="make a new one"):
+        emulator.start()
