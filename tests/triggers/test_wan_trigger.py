@@ -1,0 +1,262 @@
+"""WanTaskTrigger over HTTP against the emulator, in a real event loop: events, faults, deadline, kill."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from airflow_provider_wan.emulator import WanEmulator
+from airflow_provider_wan.hooks.wan import WanHook
+from airflow_provider_wan.triggers.wan import EVENT_STATUSES, WanTaskTrigger, check_event
+from tests.triggers.helpers import (
+    create_task,
+    failed_polls,
+    log_text,
+    queries_of,
+    slow_emulator_connection,
+)
+
+FAST = {"poll_interval": 0.02, "max_poll_interval": 0.1}
+
+
+def make_trigger(wan_task_id: str, *, seconds: float = 30.0, **overrides: Any) -> WanTaskTrigger:
+    return WanTaskTrigger(wan_task_id=wan_task_id, deadline=time.time() + seconds, **{**FAST, **overrides})
+
+
+async def first_event(trigger: WanTaskTrigger) -> dict[str, Any]:
+    event = await asyncio.wait_for(anext(trigger.run()), timeout=60)
+    return check_event(event.payload)
+
+
+def test_serialize_holds_exactly_the_json_safe_arguments_and_round_trips() -> None:
+    trigger = WanTaskTrigger(
+        wan_task_id="task-1",
+        deadline=1_900_000_000.5,
+        wan_conn_id="wan_prod",
+        poll_interval=3,
+        max_poll_interval=20,
+        max_consecutive_errors=7,
+    )
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_provider_wan.triggers.wan.WanTaskTrigger"
+    assert kwargs == {
+        "wan_task_id": "task-1",
+        "deadline": 1_900_000_000.5,
+        "wan_conn_id": "wan_prod",
+        "poll_interval": 3.0,
+        "max_poll_interval": 20.0,
+        "max_consecutive_errors": 7,
+    }
+    assert json.loads(json.dumps(kwargs)) == kwargs
+    assert WanTaskTrigger(**kwargs).serialize() == (classpath, kwargs)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "mentions"),
+    [
+        ({"poll_interval": 0}, "poll_interval"),
+        ({"poll_interval": 20, "max_poll_interval": 15}, "max_poll_interval"),
+        ({"max_consecutive_errors": 0}, "max_consecutive_errors"),
+    ],
+)
+def test_bad_pacing_is_refused_naming_the_argument(overrides: dict[str, Any], mentions: str) -> None:
+    with pytest.raises(ValueError, match=mentions):
+        WanTaskTrigger(wan_task_id="t", deadline=0, **overrides)
+
+
+async def test_success_event_carries_the_finished_task(
+    wan_emulator: WanEmulator, wan_connection: str
+) -> None:
+    wan_task_id = create_task(wan_connection, "a lighthouse at dawn")
+
+    event = await first_event(make_trigger(wan_task_id))
+
+    assert event["status"] == "success"
+    assert event["wan_task_id"] == wan_task_id
+    assert event["task"]["status"] == "SUCCEEDED"
+    assert event["task"]["video_url"].startswith(wan_emulator.root_url)
+    assert event["task"]["usage"]["duration"] == 5
+    json.dumps(event)  # crosses the triggerer/worker boundary as JSON
+
+
+@pytest.mark.parametrize(
+    ("prompt", "code"),
+    [
+        ("a [[blocked]] scene", "DataInspectionFailed"),
+        ("a [[ip-infringement]] hero", "IPInfringementSuspect"),
+    ],
+)
+async def test_failed_event_carries_the_service_code(
+    wan_emulator: WanEmulator, wan_connection: str, prompt: str, code: str
+) -> None:
+    event = await first_event(make_trigger(create_task(wan_connection, prompt)))
+
+    assert event["status"] == "failed"
+    assert event["task"]["status"] == "FAILED"
+    assert event["task"]["code"] == code
+
+
+async def test_unknown_task_is_a_failed_event(wan_emulator: WanEmulator, wan_connection: str) -> None:
+    event = await first_event(make_trigger("0b5a4ab9-0000-4000-8000-000000000000"))
+
+    assert event["status"] == "failed"
+    assert event["task"]["status"] == "UNKNOWN"
+
+
+@pytest.mark.parametrize("fault", ["error_500", "error_503", "error_429", "malformed", "drop"])
+async def test_transient_poll_failures_are_ridden_out(
+    wan_emulator: WanEmulator, wan_connection: str, fault: str
+) -> None:
+    wan_task_id = create_task(wan_connection, f"storm at sea, {fault}")
+    wan_emulator.set_faults("query", **{fault: 1.0})
+
+    async def outage_ends_after_two_failures() -> None:
+        while failed_polls(wan_emulator, wan_task_id) < 2:
+            await asyncio.sleep(0.01)
+        wan_emulator.clear_faults()
+
+    healing = asyncio.create_task(outage_ends_after_two_failures())
+    event = await first_event(make_trigger(wan_task_id, max_consecutive_errors=4))
+    await healing
+
+    assert event["status"] == "success"
+    assert failed_polls(wan_emulator, wan_task_id) in (2, 3)  # one more may be in flight when it heals
+
+
+async def test_gives_up_after_max_consecutive_errors_with_a_retryable_error_event(
+    wan_emulator: WanEmulator, wan_connection: str
+) -> None:
+    wan_task_id = create_task(wan_connection, "a desert road")
+    wan_emulator.set_faults("query", error_503=1.0)
+
+    event = await first_event(make_trigger(wan_task_id, max_consecutive_errors=3))
+
+    assert event["status"] == "error"
+    assert event["retryable"] is True
+    assert "3 failure(s) in a row" in event["message"]
+    assert len(queries_of(wan_emulator, wan_task_id)) == 3
+
+
+async def test_a_refused_key_ends_at_once_with_a_final_error_event(
+    wan_emulator: WanEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrong = {"conn_type": "wan", "host": wan_emulator.base_url, "password": "sk-wrong-key"}
+    monkeypatch.setenv("AIRFLOW_CONN_WAN_WRONG", json.dumps(wrong))
+
+    event = await first_event(make_trigger("some-task", wan_conn_id="wan_wrong"))
+
+    assert event["status"] == "error"
+    assert event["retryable"] is False
+    assert event["code"] == "InvalidApiKey"
+    assert "sk-wrong-key" not in json.dumps(event)
+
+
+async def test_timeout_event_fires_at_the_deadline(wan_emulator: WanEmulator, wan_connection: str) -> None:
+    wan_task_id = create_task(wan_connection, "a slow sunrise")  # takes 2 s on the test emulator
+    started = time.monotonic()
+
+    event = await first_event(make_trigger(wan_task_id, seconds=0.5, poll_interval=0.2, max_poll_interval=5))
+
+    assert event["status"] == "timeout"
+    assert event["task"]["status"] in ("PENDING", "RUNNING")
+    assert time.monotonic() - started < 1.5  # woke at the deadline, not after the next 5 s poll
+
+
+async def test_deadline_is_wall_clock_and_survives_re_instantiation(
+    wan_emulator: WanEmulator, wan_connection: str
+) -> None:
+    wan_task_id = create_task(wan_connection, "a moving triggerer")
+    _, kwargs = make_trigger(wan_task_id, seconds=0.3).serialize()
+    await asyncio.sleep(0.4)  # the trigger is stored, then picked up by another triggerer
+
+    event = await first_event(WanTaskTrigger(**kwargs))
+
+    assert event["status"] == "timeout"
+    assert queries_of(wan_emulator, wan_task_id) == []  # its deadline had passed: no poll at all
+
+
+async def test_progress_is_logged_on_change_not_on_every_poll(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    wan_task_id = create_task(wan_connection, "a quiet harbour")
+    caplog.set_level(logging.INFO)
+
+    event = await first_event(make_trigger(wan_task_id, max_poll_interval=0.02))
+
+    polls = len(queries_of(wan_emulator, wan_task_id))
+    progress = [
+        line for line in log_text(caplog, capfd).splitlines() if f"Wan task {wan_task_id} is " in line
+    ]
+    assert event["status"] == "success"
+    assert polls > 20
+    assert 1 <= len(progress) <= 2  # PENDING (maybe) and RUNNING, each once
+
+
+@pytest.fixture
+def slow_connection(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[WanEmulator, str]]:
+    yield from slow_emulator_connection(monkeypatch)
+
+
+async def test_on_kill_cancels_a_pending_task(slow_connection: tuple[WanEmulator, str]) -> None:
+    emulator, conn_id = slow_connection
+    wan_task_id = create_task(conn_id, "a queue that never moves")
+    trigger = make_trigger(wan_task_id, wan_conn_id=conn_id)
+    running = asyncio.create_task(first_event(trigger))
+    await asyncio.sleep(0.2)
+
+    running.cancel()  # the triggerer stops the trigger, then tells it the user killed the task
+    await trigger.on_kill()
+
+    assert WanHook(conn_id).get_task(wan_task_id).status.value == "CANCELED"
+    assert [r["status"] for r in emulator.request_log if r["endpoint"] == "cancel"] == [200]
+
+
+async def test_cleanup_never_cancels(slow_connection: tuple[WanEmulator, str]) -> None:
+    emulator, conn_id = slow_connection
+    wan_task_id = create_task(conn_id, "a triggerer restart")
+    trigger = make_trigger(wan_task_id, wan_conn_id=conn_id)
+    running = asyncio.create_task(first_event(trigger))
+    await asyncio.sleep(0.2)
+
+    running.cancel()  # a triggerer restart or redistribution
+    await trigger.cleanup()
+
+    assert WanHook(conn_id).get_task(wan_task_id).status.value == "PENDING"
+    assert not [r for r in emulator.request_log if r["endpoint"] == "cancel"]
+
+
+async def test_key_never_in_kwargs_events_or_logs(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wan_task_id = create_task(wan_connection, "a secret garden")
+    wan_emulator.set_faults("query", error_500=1.0)
+    trigger = make_trigger(wan_task_id, max_consecutive_errors=2)
+
+    event = await first_event(trigger)
+
+    logs = log_text(caplog, capfd)
+    assert event["status"] == "error"
+    assert f"Polling Wan task {wan_task_id} failed" in logs  # the failures were logged, without the key
+    for text in (json.dumps(trigger.serialize()), repr(trigger), json.dumps(event), logs):
+        assert wan_emulator.api_key not in text
+
+
+def test_check_event_accepts_only_the_closed_set() -> None:
+    for status in EVENT_STATUSES:
+        assert check_event({"status": status})["status"] == status
+    for bad in (None, {}, {"status": "done"}, ["success"]):
+        with pytest.raises(ValueError, match="Unexpected event"):
+            check_event(bad)
