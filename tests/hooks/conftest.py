@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -97,3 +98,12 @@ def logged(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str])
         return caplog.text + out + err
 
     return text
+
+
+@pytest.fixture
+def own_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[WanEmulator]:
+    """An emulator on a port of its own (so its connections can be counted), as connection ``wan_own``."""
+    with WanEmulator(prerender=False, cache_dir=None) as emulator:
+        connection = {"host": emulator.base_url, "password": emulator.api_key}
+        monkeypatch.setenv("AIRFLOW_CONN_WAN_OWN", json.dumps(connection))
+        yield emulator
