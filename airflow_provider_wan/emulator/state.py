@@ -204,8 +204,8 @@ class _Pool:
         self.waiting.append(task)
         self.waiting_count += 1
 
-    def cancel(self, task: TaskRecord) -> None:
-        self.waiting_count -= 1  # removed from the deque lazily, when it reaches the head
+    def forget_cancelled(self) -> None:
+        self.waiting_count -= 1  # the cancelled task leaves the deque lazily, when it reaches the head
 
     def retry_after(self, now: float) -> float | None:
         """Seconds until one more create fits the rate window; None when it fits now."""
@@ -430,7 +430,7 @@ class Account:
                 return error_answer(400, "UnsupportedOperation", MESSAGES["UnsupportedOperation"])
             task.status, task.ended_at = TaskStatus.CANCELED, now
             if task.failure is None:
-                self._pools[task.family].cancel(task)
+                self._pools[task.family].forget_cancelled()
             return Answer(200, {"request_id": new_id()})
 
     def list(self, params: dict[str, str]) -> Answer:
