@@ -109,8 +109,6 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return "<unparsable URL>"
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
+    netloc = parts.netloc.rpartition("@")[2]  # never any user:password
     suffix = "?…" if parts.query else ""
     return f"{parts.scheme}://{netloc}{parts.path}{suffix}"

@@ -32,7 +32,8 @@ def b64_sha256(data: bytes) -> str:
 
 class MultipartUpload:
     """Parts go up from background threads, at most ``max_in_flight`` at a time, while the caller keeps
-    writing; memory stays near ``(max_in_flight + 2) * part_size`` whatever the object's size.
+    writing; memory stays near ``(max_in_flight + 1) * part_size`` whatever the object's size: each part
+    is filled in place in a buffer of its own, handed to its thread as is, never copied.
 
     Each part carries its SHA-256, which S3 checks on arrival. Leaving the ``with`` block before
     :meth:`complete` succeeded aborts the upload, after the parts in flight have settled, so no
@@ -59,8 +60,8 @@ class MultipartUpload:
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._pool = ThreadPoolExecutor(max_in_flight, thread_name_prefix="wan-s3-part")
         self._parts: list[Future[tuple[dict[str, Any], bytes]]] = []
-        self._pending: list[bytes] = []
-        self._pending_size = 0
+        self._buffer = bytearray(self.part_size)
+        self._filled = 0
 
     def __enter__(self) -> MultipartUpload:
         answer = self.client.create_multipart_upload(
@@ -80,17 +81,22 @@ class MultipartUpload:
             self.abort()
 
     def write(self, data: bytes) -> None:
-        """Queue ``data``; a full part is handed to an upload thread, waiting for a free slot."""
-        self._pending.append(data)
-        self._pending_size += len(data)
-        if self._pending_size >= self.part_size:
-            self._send_pending()
+        """Copy ``data`` into the current part; a full part goes to an upload thread (waiting for a slot)."""
+        view = memoryview(data)
+        while view:
+            taken = view[: self.part_size - self._filled]
+            self._buffer[self._filled : self._filled + len(taken)] = taken
+            self._filled += len(taken)
+            view = view[len(taken) :]
+            if self._filled == self.part_size:
+                self._send_buffer()
 
     def complete(self) -> str:
         """Send the last part, wait for all, complete the upload; returns S3's composite SHA-256 of the
         parts (``<base64>-<count>``) as we computed it, to compare with what S3 reports."""
-        if self._pending or not self._parts:
-            self._send_pending()
+        if self._filled or not self._parts:
+            del self._buffer[self._filled :]  # the last part: shrunk in place
+            self._send_buffer()
         results = [future.result() for future in self._parts]
         parts = [part for part, _digest in results]
         self.client.complete_multipart_upload(
@@ -116,10 +122,10 @@ class MultipartUpload:
         else:
             log.info("Aborted multipart upload of s3://%s/%s: nothing was written", self.bucket, self.key)
 
-    def _send_pending(self) -> None:
-        body = b"".join(self._pending)
-        self._pending.clear()
-        self._pending_size = 0
+    def _send_buffer(self) -> None:
+        body = self._buffer
+        self._buffer = bytearray(self.part_size)
+        self._filled = 0
         self._raise_failed()
         self._slots.acquire()
         try:
@@ -136,7 +142,7 @@ class MultipartUpload:
             if future.done() and future.exception() is not None:
                 future.result()
 
-    def _upload_part(self, number: int, body: bytes) -> tuple[dict[str, Any], bytes]:
+    def _upload_part(self, number: int, body: bytearray) -> tuple[dict[str, Any], bytes]:
         digest = hashlib.sha256(body).digest()
         checksum = base64.b64encode(digest).decode()
         answer = self.client.upload_part(
