@@ -2,9 +2,10 @@
 
 Both servers run in their own process (the emulator through its ``wan-emulator`` command, limits off);
 this process creates 1,000 tasks, then polls all of them at once, ``--rounds`` times, over up to 1,000
-concurrent connections, and does the same against an aiohttp server whose handler returns a constant
-JSON body. The ratio of the two throughputs says how much of a poller's budget the emulator's own work
-costs; every emulator answer is checked to be a 200 with the polled task's id.
+concurrent connections, each round followed by the same against an aiohttp server whose handler
+returns a constant JSON body (interleaved, so both see the same background load). The ratio of the
+two throughputs says how much of a poller's budget the emulator's own work costs; every emulator
+answer is checked to be a 200 with the polled task's id.
 
     .venv/bin/python bench/emulator_load.py [--tasks 1000] [--rounds 5]
 """
@@ -92,12 +93,24 @@ async def poll_all(session: aiohttp.ClientSession, base: str, task_ids: list[str
     return Round(time.perf_counter() - started, list(latencies))
 
 
-async def measure(base: str, task_ids: list[str] | None, count: int, rounds: int) -> list[Round]:
-    connector = aiohttp.TCPConnector(limit=count)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        ids = task_ids if task_ids is not None else await create_tasks(session, base, count)
-        await poll_all(session, base, ids, check=True)  # warm-up: open the connections
-        return [await poll_all(session, base, ids, check=True) for _ in range(rounds)]
+async def measure(
+    emulator_url: str, trivial_url: str, count: int, rounds: int
+) -> tuple[list[Round], list[Round]]:
+    """Rounds against both servers, interleaved so that both see the same background load."""
+    emulator_rounds: list[Round] = []
+    trivial_rounds: list[Round] = []
+    async with (
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=count)) as emulator,
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=count)) as trivial,
+    ):
+        task_ids = await create_tasks(emulator, emulator_url, count)
+        fixed = ["t"] * count
+        await poll_all(emulator, emulator_url, task_ids, check=True)  # warm-up: open the connections
+        await poll_all(trivial, trivial_url, fixed, check=True)
+        for _ in range(rounds):
+            emulator_rounds.append(await poll_all(emulator, emulator_url, task_ids, check=True))
+            trivial_rounds.append(await poll_all(trivial, trivial_url, fixed, check=True))
+    return emulator_rounds, trivial_rounds
 
 
 def summary(name: str, rounds: list[Round]) -> float:
@@ -124,10 +137,8 @@ def main() -> None:
     )  # fmt: skip
     trivial, trivial_url = start([sys.executable, __file__, "--trivial-server"])
     try:
-        print(f"{args.tasks} tasks polled at once, {args.rounds} rounds, client in this process")
-        wan = asyncio.run(measure(emulator_url, None, args.tasks, args.rounds))
-        fixed = ["t"] * args.tasks
-        base = asyncio.run(measure(trivial_url, fixed, args.tasks, args.rounds))
+        print(f"{args.tasks} tasks polled at once, {args.rounds} interleaved rounds, client in this process")
+        wan, base = asyncio.run(measure(emulator_url, trivial_url, args.tasks, args.rounds))
     finally:
         for process in (emulator, trivial):
             process.terminate()

@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from airflow_provider_wan.api import CREATE_PATH
 from airflow_provider_wan.emulator.control import add_control_routes
 from airflow_provider_wan.emulator.core import Emulation
 from airflow_provider_wan.emulator.faults import FaultDecision
 from airflow_provider_wan.emulator.state import MESSAGES, Answer, error_answer, new_id
 
 API_PREFIX = "/api/v1"
-_EMULATION = web.AppKey("emulation", Emulation)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _INJECTED_ERRORS = {
     500: ("InternalError", MESSAGES["InternalError"]),
     503: ("ModelUnavailable", MESSAGES["ModelUnavailable"]),
@@ -34,18 +36,21 @@ _INJECTED_ERRORS = {
 
 def build_app(emulation: Emulation) -> web.Application:
     """The aiohttp application serving ``emulation``."""
-    app = web.Application(middlewares=[_faults_and_log], client_max_size=2 * 1024 * 1024)
-    app[_EMULATION] = emulation
+    app = web.Application(client_max_size=2 * 1024 * 1024)
     handlers = _Handlers(emulation)
-    app.router.add_post(f"{API_PREFIX}/services/aigc/video-generation/video-synthesis", handlers.create,
-                        name="create")  # fmt: skip
-    app.router.add_get(f"{API_PREFIX}/tasks", handlers.list, name="list")
-    app.router.add_get(f"{API_PREFIX}/tasks/", handlers.list, name="list_slash")
-    app.router.add_get(API_PREFIX + "/tasks/{task_id}", handlers.query, name="query")
-    app.router.add_post(API_PREFIX + "/tasks/{task_id}/cancel", handlers.cancel, name="cancel")
-    app.router.add_get("/oss/{task_id}.mp4", handlers.video, name="video")
+
+    def endpoint(name: str, handler: Handler) -> Handler:
+        return _Endpoint(emulation, name, handler).__call__
+
+    router = app.router
+    router.add_post(API_PREFIX + CREATE_PATH, endpoint("create", handlers.create))
+    router.add_get(API_PREFIX + "/tasks/{task_id}", endpoint("query", handlers.query))
+    router.add_get(API_PREFIX + "/tasks", endpoint("list", handlers.list))
+    router.add_get(API_PREFIX + "/tasks/", endpoint("list", handlers.list))
+    router.add_post(API_PREFIX + "/tasks/{task_id}/cancel", endpoint("cancel", handlers.cancel))
+    router.add_get("/oss/{task_id}.mp4", endpoint("video", handlers.video))
     add_control_routes(app, emulation)
-    app.router.add_route("*", API_PREFIX + "/{tail:.*}", handlers.unknown_path, name="unknown")
+    router.add_route("*", API_PREFIX + "/{tail:.*}", endpoint("unknown", handlers.unknown_path))
     return app
 
 
@@ -117,29 +122,28 @@ class _Handlers:
         return _json(error_answer(401, "InvalidApiKey", MESSAGES["InvalidApiKey"]))
 
 
-@web.middleware
-async def _faults_and_log(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Apply the endpoint's faults (if any) and record the call in the request log (no secrets)."""
-    route = request.match_info.route.name
-    if route is None or route.startswith("control:"):
-        return await handler(request)
-    endpoint = "list" if route == "list_slash" else route
-    emulation: Emulation = request.app[_EMULATION]
-    entry: dict[str, Any] = {
-        "method": request.method,
-        "path": request.path,
-        "query": dict(request.query),
-        "endpoint": endpoint,
-        "authorization": "Authorization" in request.headers,
-        "time": emulation.clock.now(),
-        "status": None,
-    }
-    emulation.account.log_request(entry)  # logged at arrival; the status is filled in before answering
-    return await _answer(request, handler, endpoint, emulation, entry)
+class _Endpoint:
+    """One emulated endpoint: applies its faults (if any) and records each call (no secrets)."""
+
+    def __init__(self, emulation: Emulation, name: str, handler: Handler) -> None:
+        self.emulation, self.name, self.handler = emulation, name, handler
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        entry: dict[str, Any] = {
+            "method": request.method,
+            "path": request.path,
+            "query": dict(request.query),
+            "endpoint": self.name,
+            "authorization": "Authorization" in request.headers,
+            "time": self.emulation.clock.now(),
+            "status": None,
+        }
+        self.emulation.account.log_request(entry)  # at arrival; the status is filled in before answering
+        return await _answer(request, self.handler, self.name, self.emulation, entry)
 
 
 async def _answer(
-    request: web.Request, handler: Any, endpoint: str, emulation: Emulation, entry: dict[str, Any]
+    request: web.Request, handler: Handler, endpoint: str, emulation: Emulation, entry: dict[str, Any]
 ) -> web.StreamResponse:
     fault = emulation.faults.decide(endpoint)
     if fault is not None:

@@ -47,9 +47,7 @@ def add_control_routes(app: web.Application, emulation: Emulation) -> None:
         ("GET", "/tasks/{task_id}", control.task),
     ]
     for method, path, handler in routes:
-        app.router.add_route(
-            method, CONTROL_PREFIX + path, _guarded(handler), name=f"control:{handler.__name__}"
-        )
+        app.router.add_route(method, CONTROL_PREFIX + path, _guarded(handler))
 
 
 def _guarded(handler: Any) -> Any:
