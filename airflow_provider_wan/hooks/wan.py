@@ -60,6 +60,7 @@ __all__ = [
 HOOK_NAME = "Alibaba Wan"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
+PROGRESS_LOG_INTERVAL = 60.0  # while waiting, log on each status change and at least this often
 
 
 class WanWaitTimeoutError(WanError, TimeoutError):
@@ -175,7 +176,7 @@ class WanHook(_WanBaseHook):
         ``poll_interval``. Raises :class:`WanWaitTimeoutError` after ``timeout`` seconds.
         """
         started = time.monotonic()
-        polls_done = 0
+        polls_done, reported, reported_at = 0, None, 0.0
         while True:
             task = self.get_task(task_id)
             if task.status.is_terminal:
@@ -184,7 +185,9 @@ class WanHook(_WanBaseHook):
             if waited >= timeout:
                 raise WanWaitTimeoutError(task, waited)
             delay = poll_delay(polls_done, minimum=poll_interval, maximum=max_poll_interval)
-            self.log.info("Wan task %s is %s after %.0f s", task_id, task.status.value, waited)
+            if task.status is not reported or waited - reported_at >= PROGRESS_LOG_INTERVAL:
+                self.log.info("Wan task %s is %s after %.0f s", task_id, task.status.value, waited)
+                reported, reported_at = task.status, waited
             time.sleep(min(delay, timeout - waited))
             polls_done += 1
 

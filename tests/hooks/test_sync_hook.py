@@ -78,7 +78,7 @@ def test_cancel_of_a_running_task_fails_with_the_service_code(slow_emulator: Wan
     assert len(calls(slow_emulator, "cancel")) == 1
 
 
-def test_wait_polls_until_the_task_ends(slow_emulator: WanEmulator) -> None:
+def test_wait_polls_until_the_task_ends(slow_emulator: WanEmulator, logged: Callable[[], str]) -> None:
     hook = WanHook("wan_slow", **FAST)
     task_id = hook.create_task(REQUEST).task_id
     finish = threading.Timer(0.3, slow_emulator.advance_clock, args=(7200,))
@@ -91,6 +91,7 @@ def test_wait_polls_until_the_task_ends(slow_emulator: WanEmulator) -> None:
     polls = calls(slow_emulator, "query")
     assert len(polls) >= 3
     assert all(poll["path"].endswith(task_id) for poll in polls)
+    assert logged().count(f"Wan task {task_id} is PENDING after") == 1  # progress, not one line per poll
 
 
 def test_wait_returns_failed_tasks_for_the_caller_to_judge(hook: WanHook, wan_emulator: WanEmulator) -> None:
