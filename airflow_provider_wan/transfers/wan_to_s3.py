@@ -109,20 +109,10 @@ class WanVideoToS3Operator(BaseOperator):
         if asset_alias and not any(isinstance(o, AssetAlias) and o.name == asset_alias for o in outlets):
             outlets.append(AssetAlias(asset_alias))
         super().__init__(outlets=outlets, **kwargs)
-        if (
-            isinstance(max_bytes, bool)
-            or not isinstance(max_bytes, int)
-            or not 0 < max_bytes <= MAX_SEALABLE_BYTES
-        ):
-            raise WanValidationError(
-                "max_bytes", max_bytes, f"a byte count from 1 to {MAX_SEALABLE_BYTES} (S3's CopyObject limit)"
-            )
-        if (
-            isinstance(download_retries, bool)
-            or not isinstance(download_retries, int)
-            or download_retries < 0
-        ):
-            raise WanValidationError("download_retries", download_retries, "a whole number, 0 or more")
+        self.max_bytes = _whole_number(
+            "max_bytes", max_bytes, 1, MAX_SEALABLE_BYTES, "(the most S3's CopyObject takes)"
+        )
+        self.download_retries = _whole_number("download_retries", download_retries, 0, 100)
         self.wan_task_id = wan_task_id
         self.s3_bucket = s3_bucket
         self.s3_key = s3_key
@@ -135,8 +125,6 @@ class WanVideoToS3Operator(BaseOperator):
         self.generation = generation
         self.write_sidecar = write_sidecar
         self.allowed_hosts = VideoHostPolicy.validate_allowed_hosts(allowed_hosts)
-        self.max_bytes = max_bytes
-        self.download_retries = download_retries
         self.stored: StoredVideo | None = None
 
     @cached_property
@@ -155,6 +143,10 @@ class WanVideoToS3Operator(BaseOperator):
         try:
             wan_task_id = _checked_task_id(self.wan_task_id)
             body = generation_body(self.generation, wan_task_id)
+            if not self.s3_bucket and not str(self.s3_key).startswith("s3://"):
+                raise WanValidationError(
+                    "s3_bucket", self.s3_bucket, "a bucket, or a full s3:// URL as s3_key"
+                )
             bucket, key = S3Hook.get_s3_bucket_key(self.s3_bucket, self.s3_key, "s3_bucket", "s3_key")
             stored = self._already_there(bucket, key, wan_task_id)
             if stored is None:
@@ -319,6 +311,12 @@ class WanVideoToS3Operator(BaseOperator):
             [Dataset(namespace=f"s3://{self.stored.bucket}", name=self.stored.key)] if self.stored else []
         )
         return OperatorLineage(outputs=outputs)
+
+
+def _whole_number(parameter: str, value: Any, low: int, high: int, why: str = "") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise WanValidationError(parameter, value, f"a whole number from {low} to {high} {why}".rstrip())
+    return value
 
 
 def _checked_task_id(value: Any) -> str:

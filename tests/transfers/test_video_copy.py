@@ -223,3 +223,15 @@ def test_expired_signed_url_is_refused_without_retry(
         copy(s3, bucket, download(root, f"{root}/gone.mp4"))
     assert len(host.seen) == 1
     assert_nothing_written(s3, bucket)
+
+
+def test_failure_after_the_upload_completed_removes_the_object(
+    s3: Any, bucket: str, host: VideoHost, root: str
+) -> None:
+    def sidecar_refused(sha256: str, size: int) -> None:
+        assert read_object(s3, bucket, KEY) == host.body  # completed, not yet sealed
+        raise RuntimeError("sidecar refused")
+
+    with pytest.raises(RuntimeError, match="sidecar refused"):
+        copy_video(download(root), s3, bucket, KEY, metadata={}, before_seal=sidecar_refused)
+    assert_nothing_written(s3, bucket)

@@ -302,6 +302,7 @@ def test_generation_of_another_task_is_refused(
         ({"max_bytes": 0}, "max_bytes"),
         ({"max_bytes": 6 * 1024**3}, "max_bytes"),
         ({"download_retries": -1}, "download_retries"),
+        ({"download_retries": True}, "download_retries"),
     ],
 )
 def test_bad_arguments_fail_when_the_dag_is_parsed(options: dict[str, Any], parameter: str) -> None:
@@ -346,3 +347,15 @@ def test_openlineage_reports_the_written_object(
 
     assert lineage is not None
     assert [(dataset.namespace, dataset.name) for dataset in lineage.outputs] == [(f"s3://{bucket}", KEY)]
+
+
+def test_key_may_be_a_full_s3_url_and_a_bucket_is_needed_otherwise(
+    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, s3: Any, bucket: str
+) -> None:
+    wan_task_id = finished_task(wan, wan_emulator)
+    whole = WanVideoToS3Operator(task_id="copy", wan_task_id=wan_task_id, s3_key=f"s3://{bucket}/{KEY}")
+    no_bucket = WanVideoToS3Operator(task_id="copy", wan_task_id=wan_task_id, s3_key=KEY)
+
+    assert run_copy(whole)["s3_uri"] == f"s3://{bucket}/{KEY}"
+    with pytest.raises(AirflowFailException, match="Invalid s3_bucket=None: a bucket, or a full s3:// URL"):
+        run_copy(no_bucket)
