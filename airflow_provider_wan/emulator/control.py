@@ -11,6 +11,7 @@ No authentication *(the emulator listens on loopback for tests)*; these calls ar
                                              (the keyword arguments of ``WanEmulator.set_faults``)
 ``DELETE /_emulator/faults``                 clear every fault
 ``POST   /_emulator/limits``                 ``{"enabled": false}``: account limits off (or on)
+``POST   /_emulator/timing``                 ``{"task_seconds"?, "queue_seconds"?}`` for new tasks
 ``POST   /_emulator/creates``                ``{"api_key"?, "prompt"?, "accepted_only"?}`` → ``{"count"}``
 ``GET    /_emulator/requests``               ``{"requests": [...]}``: the request log
 ``GET    /_emulator/video-authorization``    ``{"requests": [...]}``: downloads that sent Authorization
@@ -41,6 +42,7 @@ def add_control_routes(app: web.Application, emulation: Emulation) -> None:
         ("POST", "/faults", control.set_faults),
         ("DELETE", "/faults", control.clear_faults),
         ("POST", "/limits", control.limits),
+        ("POST", "/timing", control.timing),
         ("POST", "/creates", control.creates),
         ("GET", "/requests", control.requests),
         ("GET", "/video-authorization", control.video_authorization),
@@ -98,6 +100,14 @@ class _Control:
             raise ValueError("limits need 'enabled': true or false")
         self.emulation.account.set_limits(enabled)
         return {"limits": enabled}
+
+    def timing(self, request: web.Request, payload: dict[str, Any]) -> Any:
+        seconds = {k: payload.get(k) for k in ("task_seconds", "queue_seconds")}
+        self.emulation.account.set_timing(
+            **{k: float(v) if v is not None else None for k, v in seconds.items()}
+        )
+        settings = self.emulation.account.settings
+        return {"task_seconds": settings.task_seconds, "queue_seconds": settings.queue_seconds}
 
     def creates(self, request: web.Request, payload: dict[str, Any]) -> Any:
         count = self.emulation.account.create_count(

@@ -36,6 +36,9 @@ class RemoteEmulator:
     def set_limits(self, enabled: bool) -> None:
         self._call("POST", "/limits", {"enabled": enabled})
 
+    def set_timing(self, task_seconds: float | None = None, queue_seconds: float | None = None) -> None:
+        self._call("POST", "/timing", {"task_seconds": task_seconds, "queue_seconds": queue_seconds})
+
     def create_count(
         self, api_key: str | None = None, prompt: str | None = None, *, accepted_only: bool = False
     ) -> int:

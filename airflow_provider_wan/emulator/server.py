@@ -152,7 +152,7 @@ class WanEmulator:
     # ----------------------------------------------------------------- control and inspection
 
     def reset(self) -> None:
-        """Forget tasks, counters, logs and faults; clock back to wall time; limits as constructed."""
+        """Forget tasks, counters, logs and faults; clock back to wall time; limits and timing as made."""
         self.emulation.reset()
 
     def advance_clock(self, seconds: float) -> float:
@@ -194,6 +194,11 @@ class WanEmulator:
     def set_limits(self, enabled: bool) -> None:
         """Turn the account limits (running slots, creates per second, queue length) on or off."""
         self.emulation.account.set_limits(enabled)
+
+    def set_timing(self, task_seconds: float | None = None, queue_seconds: float | None = None) -> None:
+        """Change ``task_seconds`` / ``queue_seconds`` for tasks created from now on, e.g. to keep one
+        test's tasks RUNNING for an hour on the shared plugin emulator; ``reset()`` restores them."""
+        self.emulation.account.set_timing(task_seconds, queue_seconds)
 
     def create_count(
         self, api_key: str | None = None, prompt: str | None = None, *, accepted_only: bool = False

@@ -269,6 +269,16 @@ class Account:
                 pool.advance(now)
                 pool.set_limits(MODELS[family] if enabled else None)
 
+    def set_timing(self, task_seconds: float | None = None, queue_seconds: float | None = None) -> None:
+        """Queue and run times of tasks created from now on (reset restores the emulator's own)."""
+        with self.lock:
+            old = self.settings
+            self.settings = replace(
+                old,
+                task_seconds=old.task_seconds if task_seconds is None else task_seconds,
+                queue_seconds=old.queue_seconds if queue_seconds is None else queue_seconds,
+            )
+
     def create_count(
         self, api_key: str | None = None, prompt: str | None = None, *, accepted_only: bool = False
     ) -> int:

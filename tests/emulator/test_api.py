@@ -340,3 +340,18 @@ def test_stop_while_rendering_then_no_restart() -> None:
     emulator.stop()  # idempotent
     with pytest.raises(RuntimeError, match="make a new one"):
         emulator.start()
+
+
+def test_timing_can_change_for_new_tasks_until_reset(api: Api, emulator: WanEmulator) -> None:
+    before = api.submit("wan2.6-t2v", "made before")
+    emulator.set_timing(task_seconds=3600, queue_seconds=30)
+    slow = api.submit("wan2.6-t2v", "made after")
+    emulator.advance_clock(TASK_SECONDS + 1)
+    assert api.output(before)["task_status"] == "SUCCEEDED"
+    assert api.output(slow)["task_status"] == "PENDING"
+    emulator.advance_clock(30)
+    assert api.output(slow)["task_status"] == "RUNNING"
+    with pytest.raises(ValueError, match="0 or more"):
+        emulator.set_timing(task_seconds=-1)
+    emulator.reset()
+    assert emulator.state()["task_seconds"] == TASK_SECONDS

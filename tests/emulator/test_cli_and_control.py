@@ -91,6 +91,17 @@ def test_remote_control_of_a_separate_process(remote: RemoteEmulator) -> None:
     assert remote.create_count() == 0
 
 
+def test_remote_timing(remote: RemoteEmulator) -> None:
+    remote.set_timing(task_seconds=100)
+    task_id = _create(remote, "slow").json()["output"]["task_id"]
+    remote.advance_clock(50)
+    assert remote.task(task_id)["status"] == "RUNNING"
+    remote.reset()
+    assert remote.state()["task_seconds"] == 5
+    with pytest.raises(HTTPError):
+        remote.set_timing(queue_seconds=-1)
+
+
 def test_remote_limits_switch(remote: RemoteEmulator) -> None:
     assert [_create(remote, "rate").status_code for _ in range(3)] == [200, 200, 429]
     remote.set_limits(False)
