@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -26,6 +27,7 @@ import requests
 
 T = TypeVar("T")
 
+BIN = Path(sys.executable).parent
 AIRFLOW = [sys.executable, "-m", "airflow"]
 TERMINAL_RUN_STATES = {"success", "failed"}
 LOG_TAIL_LINES = 60
@@ -112,6 +114,17 @@ class Service:
         self.signal_group(signal.SIGKILL)
         if self.process.poll() is None:
             self.process.wait(timeout=30)
+
+    def wait_for_output(self, pattern: str, timeout: float = 60) -> str:
+        """The first match of ``pattern`` in the process's output, e.g. the URL a server prints."""
+
+        def found() -> str | None:
+            if not self.alive:
+                raise DeploymentError(f"{self.name} exited before printing {pattern!r}\n{self.describe()}")
+            match = re.search(pattern, self.log_path.read_text(errors="replace"))
+            return match.group(0) if match else None
+
+        return wait_for(f"{self.name} to print {pattern!r}", found, timeout, self.describe, interval=0.2)
 
     def describe(self) -> str:
         state = (
@@ -201,7 +214,8 @@ class AirflowDeployment:
                 "secret_key": secrets.token_hex(16),
                 "expose_config": "True",
             },
-            "api_auth": {"jwt_secret": secrets.token_hex(32)},
+            # Airflow 3.1 leaves the issuer unset, which newer PyJWT refuses to sign.
+            "api_auth": {"jwt_secret": secrets.token_hex(32), "jwt_issuer": "airflow-provider-wan-tests"},
             "logging": {
                 "logging_level": "INFO",
                 "worker_log_server_port": str(free_port()),
@@ -268,6 +282,24 @@ class AirflowDeployment:
             return all(body.get(part, {}).get("status") == "healthy" for part in wanted | {"metadatabase"})
 
         wait_for(f"healthy {sorted(wanted)}", healthy, timeout, self.diagnostics, interval=1)
+
+    def start_wan_emulator(self, api_key: str, task_seconds: float, queue_seconds: float = 0.2) -> str:
+        """The ``wan-emulator`` command on a free port; returns the base URL it prints."""
+        argv = [
+            str(BIN / "wan-emulator"),
+            *("--port", str(free_port()), "--api-key", api_key),
+            *("--task-seconds", str(task_seconds), "--queue-seconds", str(queue_seconds)),
+        ]
+        return self.start_service("wan-emulator", argv).wait_for_output(r"http://\S+/api/v1")
+
+    def start_moto_server(self) -> str:
+        """moto's S3 server (``moto_server``) on a free port; returns its endpoint URL."""
+        port = free_port()
+        service = self.start_service(
+            "moto-server", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+        )
+        wait_for("moto_server to listen", lambda: service.alive and port_open(port), 60, service.describe)
+        return f"http://127.0.0.1:{port}"
 
     def check_alive(self) -> None:
         dead = [s for s in self.services.values() if not s.alive and not s.stopped_on_purpose]
