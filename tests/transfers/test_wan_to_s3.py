@@ -276,14 +276,18 @@ def test_task_without_a_video_fails_for_good(
 
 
 def test_running_task_is_not_copied(
-    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, bucket: str
+    aws_connection: str, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    task = wan.create_task(VideoRequest(model="wan2.6-t2v", prompt="a slow fox", size="1280*720", duration=2))
+    with WanEmulator(task_seconds=3600, prerender=False) as slow:  # stays RUNNING however slow this test
+        connection = {"conn_type": "wan", "host": slow.base_url, "password": slow.api_key}
+        monkeypatch.setenv("AIRFLOW_CONN_WAN_SLOW", json.dumps(connection))
+        request = VideoRequest(model="wan2.6-t2v", prompt="a slow fox", size="1280*720", duration=2)
+        task = WanHook("wan_slow").create_task(request)
 
-    with pytest.raises(
-        AirflowFailException, match=f"Wan task {task.task_id} has no video to copy: it is still"
-    ):
-        run_copy(copy_operator(bucket, task.task_id))
+        with pytest.raises(
+            AirflowFailException, match=f"Wan task {task.task_id} has no video to copy: it is still"
+        ):
+            run_copy(copy_operator(bucket, task.task_id, wan_conn_id="wan_slow"))
 
 
 def test_generation_of_another_task_is_refused(
