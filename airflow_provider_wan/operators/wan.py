@@ -9,12 +9,12 @@ from dataclasses import fields
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from airflow.providers.common.compat.sdk import BaseOperator, conf
 
 from airflow_provider_wan.api import TaskStatus, VideoRequest, WanApiError, WanTask, WanValidationError
-from airflow_provider_wan.exceptions import WanTaskTimeoutError, call_error, task_error
+from airflow_provider_wan.exceptions import WanTaskFinalError, WanTaskTimeoutError, call_error, task_error
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -30,7 +30,6 @@ STATE_KEY = (
     "wan_task"  # task_state_store key (Airflow 3.3+); renaming it breaks re-attaching in-flight retries
 )
 MAX_AUDIO_BYTES = 15 * 1024 * 1024  # the service refuses larger audio files
-PRESIGNED_QUERY_SHOWN = "presigned-query-redacted"
 DEFERRAL_GRACE = 60.0  # Airflow's deferral timeout fires this much after the trigger's own timeout event
 
 
@@ -155,39 +154,34 @@ class WanTextToVideoOperator(BaseOperator):
         return WanHook(self.wan_conn_id)
 
     def execute(self, context: Context) -> Any:
-        request = self._video_request(_audio_stand_in(self.audio_url))
-        request.validate()
-        presigned = _is_s3_uri(self.audio_url)
-        if presigned:
-            request = self._video_request(self._presign(str(self.audio_url)))
-            request.validate()
-        shown = _shown_body(request, presigned)
+        try:
+            request = self._rendered_request()
+        except WanValidationError as error:  # the rendered values are wrong: a retry renders them the same
+            raise WanTaskFinalError(f"Wan request refused before sending: {error}") from error
         store = context.get("task_state_store")
-        task = self._reattach(store, shown)
+        task = self._reattach(store)
         if task is None:
             task = self._submit(request)
             if store is not None:
-                store.set(STATE_KEY, {"wan_task_id": task.task_id, "request": shown})
+                store.set(STATE_KEY, {"wan_task_id": task.task_id, "request": self._shown_body()})
         self.wan_task_id = task.task_id
         if not self.wait_for_completion:
             self._forget(store)
             return task.task_id
         if task.status is TaskStatus.SUCCEEDED:
-            return self._succeed(context, task, shown)
+            return self._succeed(context, task)
         if self.deferrable:
-            self._defer(task.task_id, shown)
-        return self._wait(context, task.task_id, shown)
+            self._defer(task.task_id)
+        return self._wait(context, task.task_id)
 
-    def execute_complete(
-        self, context: Context, event: dict[str, Any] | None = None, request: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after :class:`~airflow_provider_wan.triggers.wan.WanTaskTrigger` fired."""
         from airflow_provider_wan.triggers.wan import check_event, event_error
 
         event = check_event(event)
         wan_task_id = self.wan_task_id = str(event["wan_task_id"])
         if event["status"] == "success":
-            return self._succeed(context, event["task"], request or {})
+            return self._succeed(context, event["task"])
         if event["status"] == "timeout":
             cancelled = self._cancel_if_pending(wan_task_id)
             raise self._timeout_error(wan_task_id, (event.get("task") or {}).get("status"), cancelled)
@@ -204,6 +198,19 @@ class WanTextToVideoOperator(BaseOperator):
 
     def _request_values(self) -> dict[str, Any]:
         return {"model": self.model, **{name: getattr(self, name) for name in REQUEST_FIELDS}}
+
+    def _rendered_request(self) -> VideoRequest:
+        """The validated request, with an ``s3://`` audio URI presigned."""
+        request = self._video_request(_audio_stand_in(self.audio_url))
+        request.validate()
+        if _is_s3_uri(self.audio_url):
+            request = self._video_request(self._presign(str(self.audio_url)))
+            request.validate()
+        return request
+
+    def _shown_body(self) -> dict[str, Any]:
+        """The create body as sent, but an ``s3://`` audio URI instead of its presigned URL (a credential)."""
+        return self._video_request(self.audio_url).to_body()
 
     def _video_request(self, audio_url: str | None) -> VideoRequest:
         values = {name: _coerce(name, value) for name, value in self._request_values().items()}
@@ -235,13 +242,13 @@ class WanTextToVideoOperator(BaseOperator):
         except WanApiError as error:
             raise call_error(error, "submitting the task") from error
 
-    def _reattach(self, store: Any, shown: dict[str, Any]) -> WanTask | None:
+    def _reattach(self, store: Any) -> WanTask | None:
         """The task an earlier try of this task instance submitted, if it is still worth having."""
         stored = store.get(STATE_KEY) if store is not None else None
         if not isinstance(stored, dict) or not stored.get("wan_task_id"):
             return None
         wan_task_id = str(stored["wan_task_id"])
-        if stored.get("request") != shown:
+        if stored.get("request") != self._shown_body():
             self.log.warning(
                 "Wan task %s was submitted for a different request; submitting anew", wan_task_id
             )
@@ -263,7 +270,7 @@ class WanTextToVideoOperator(BaseOperator):
 
     # -- waiting ----------------------------------------------------------------------------------
 
-    def _defer(self, wan_task_id: str, shown: dict[str, Any]) -> None:
+    def _defer(self, wan_task_id: str) -> None:
         from airflow_provider_wan.triggers.wan import WanTaskTrigger
 
         trigger = WanTaskTrigger(
@@ -278,11 +285,10 @@ class WanTextToVideoOperator(BaseOperator):
         self.defer(
             trigger=trigger,
             method_name="execute_complete",
-            kwargs={"request": shown},
             timeout=min(backstop, self.execution_timeout) if self.execution_timeout else backstop,
         )
 
-    def _wait(self, context: Context, wan_task_id: str, shown: dict[str, Any]) -> dict[str, Any]:
+    def _wait(self, context: Context, wan_task_id: str) -> dict[str, Any]:
         from airflow_provider_wan.hooks.wan import WanWaitTimeoutError
 
         try:
@@ -301,17 +307,15 @@ class WanTextToVideoOperator(BaseOperator):
             raise call_error(error, "waiting for the task", wan_task_id) from error
         if task.status is not TaskStatus.SUCCEEDED:
             raise task_error(task.task_id, task.status, task.code, task.message)
-        return self._succeed(context, task, shown)
+        return self._succeed(context, task)
 
     # -- endings ----------------------------------------------------------------------------------
 
-    def _succeed(
-        self, context: Context, task: WanTask | dict[str, Any], shown: dict[str, Any]
-    ) -> dict[str, Any]:
+    def _succeed(self, context: Context, task: WanTask | dict[str, Any]) -> dict[str, Any]:
         self._forget(context.get("task_state_store"))
         found = task.to_dict() if isinstance(task, WanTask) else dict(task)
         self.log.info("Wan task %s succeeded: %s", found["task_id"], found.get("video_url"))
-        return {**found, "model": shown.get("model", self.model), "request": shown}
+        return {**found, "model": self.model, "request": self._shown_body()}
 
     def _forget(self, store: Any) -> None:
         """Drop the stored id once this task instance is done with it, so a later clear starts afresh."""
@@ -319,11 +323,15 @@ class WanTextToVideoOperator(BaseOperator):
             store.delete(STATE_KEY)
 
     def _cancel_if_pending(self, wan_task_id: str) -> bool:
-        """Cancel the task if the service still can (only while ``PENDING``); say whether it did."""
+        """Cancel the task if the service still can (only while ``PENDING``); say whether it did.
+
+        Best effort, on the way out of a failing or killed try: one retry at most, not the hook's five.
+        """
+        from airflow_provider_wan.hooks.wan import WanHook
         from airflow_provider_wan.triggers.wan import cancel_refused
 
         try:
-            self.hook.cancel_task(wan_task_id)
+            WanHook(self.wan_conn_id, max_retries=1).cancel_task(wan_task_id)
         except WanApiError as error:
             self.log.warning(cancel_refused(wan_task_id, error))
             return False
@@ -374,12 +382,3 @@ def _audio_stand_in(audio_url: str | None) -> str | None:
     if not parts.netloc or not parts.path.strip("/"):
         raise WanValidationError("audio_url", audio_url, "s3://BUCKET/KEY of a .wav or .mp3 file")
     return f"https://{parts.netloc}.s3.amazonaws.com{parts.path}"
-
-
-def _shown_body(request: VideoRequest, presigned: bool) -> dict[str, Any]:
-    """The create body as sent, a presigned audio URL without its signature (it grants read access)."""
-    body = request.to_body()
-    if presigned:
-        url = urlsplit(body["input"]["audio_url"])
-        body["input"]["audio_url"] = urlunsplit(url._replace(query=PRESIGNED_QUERY_SHOWN))
-    return body

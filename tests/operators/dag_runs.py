@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow import __version__ as airflow_version
 from airflow.sdk import DAG
+from packaging.version import Version
 from sqlalchemy import select
+
+AIRFLOW_3_3_PLUS = Version(airflow_version).release >= (3, 3)
 
 
 def run_dag(dag: DAG) -> dict[str, Any]:
-    """Serialize ``dag`` into the metadata DB, run it with ``dag.test()``; task instances by (task id, map index)."""
+    """Write ``dag`` to the metadata DB, run it with ``dag.test()``; its task instances by (id, map index)."""
     from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.models.taskinstance import TaskInstance
     from airflow.dag_processing.collection import update_dag_parsing_results_in_db
+    from airflow.models.taskinstance import TaskInstance
     from airflow.serialization.serialized_objects import LazyDeserializedDAG
     from airflow.utils.session import create_session
 
@@ -35,3 +39,8 @@ def run_dag(dag: DAG) -> dict[str, Any]:
         tis = {(ti.task_id, ti.map_index): ti for ti in found}
         session.expunge_all()
     return tis
+
+
+def xcom_of(ti: Any) -> Any:
+    """The return value a finished task instance pushed (mapped ones by their own map index)."""
+    return ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index)
