@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import itertools
 import logging
@@ -18,7 +17,7 @@ from airflow_provider_wan.transfers.multipart import DEFAULT_PART_SIZE, Multipar
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "video/mp4"
-SHA256_METADATA = "sha256"
+SHA256_TAG = "wan-sha256"
 
 
 @dataclass(frozen=True)
@@ -49,20 +48,20 @@ def copy_video(
     part_size: int = DEFAULT_PART_SIZE,
     before_seal: Callable[[str, int], None] | None = None,
 ) -> StoredVideo:
-    """Stream ``download`` into ``s3://bucket/key`` as a multipart upload, then seal it.
+    """Stream ``download`` into ``s3://bucket/key`` as a multipart upload, check it, then seal it.
 
-    Sealing copies the object onto itself with its final metadata (the SHA-256 now known) and asks S3
-    for a SHA-256 of what it stored, compared with ours; any mismatch or failure removes the object.
-    ``before_seal(sha256, size)`` runs between the two (the JSON sidecar is written there), so a key
-    carrying our ``sha256`` metadata always has all it should. Restarts from byte 0 when the video host
-    cannot resume a broken stream, within the download's retry budget.
+    The check asks S3 for the length and the SHA-256 it computed from the parts it stored, compared with
+    ours. Sealing tags the object with the whole video's SHA-256 (``wan-sha256``): S3 cannot change an
+    object's metadata without rewriting it, which for a 1 GiB video costs more than the upload itself.
+    ``before_seal(sha256, size)`` runs just before (the JSON sidecar is written there), so a sealed key
+    has all it should; any failure after the upload completed removes the object. Restarts from byte 0
+    when the video host cannot resume a broken stream, within the download's retry budget.
     """
     args = {"ContentType": CONTENT_TYPE, **(s3_args or {})}
     restarts = 0
     while True:
         try:
-            digest, composite = _upload(download, client, bucket, key, metadata, args, part_size)
-            sha256 = digest.hex()
+            sha256, composite = _upload(download, client, bucket, key, metadata, args, part_size)
             break
         except DownloadInterrupted as err:
             if not err.restart_from_zero:
@@ -71,13 +70,22 @@ def copy_video(
             log.warning("%s (restart %d)", err, restarts)
     size = download.received
     try:
+        _check_stored(client, bucket, key, size, composite)
         if before_seal is not None:
             before_seal(sha256, size)
-        _seal(client, bucket, key, {**metadata, SHA256_METADATA: sha256}, args, digest, composite)
+        client.put_object_tagging(
+            Bucket=bucket, Key=key, Tagging={"TagSet": [{"Key": SHA256_TAG, "Value": sha256}]}
+        )
     except BaseException:
         delete_quietly(client, bucket, key)
         raise
     return StoredVideo(bucket, key, size, sha256, copied=True, resumes=download.resumes, restarts=restarts)
+
+
+def sealed_sha256(client: Any, bucket: str, key: str) -> str | None:
+    """The SHA-256 a finished copy left on the object; None for an object we did not seal."""
+    tags = client.get_object_tagging(Bucket=bucket, Key=key).get("TagSet", [])
+    return next((tag["Value"] for tag in tags if tag.get("Key") == SHA256_TAG), None)
 
 
 def _upload(
@@ -88,8 +96,8 @@ def _upload(
     metadata: Mapping[str, str],
     args: Mapping[str, Any],
     part_size: int,
-) -> tuple[bytes, str]:
-    """One pass from byte 0; returns our SHA-256 of the whole video and S3's composite one of its parts."""
+) -> tuple[str, str]:
+    """One pass from byte 0; returns the whole video's SHA-256 (hex) and S3's composite one of its parts."""
     digest = hashlib.sha256()
     stream = download.stream()
     with closing(stream):
@@ -112,39 +120,21 @@ def _upload(
                     f"Received {download.received} bytes, Content-Length said {download.content_length}"
                 )
             composite = upload.complete()
-    return digest.digest(), composite
+    return digest.hexdigest(), composite
 
 
-def _seal(
-    client: Any,
-    bucket: str,
-    key: str,
-    metadata: Mapping[str, str],
-    args: Mapping[str, Any],
-    digest: bytes,
-    composite: str,
-) -> None:
-    """Rewrite the object's metadata in place and check S3's own SHA-256 of the stored bytes."""
-    answer = client.copy_object(
-        Bucket=bucket,
-        Key=key,
-        CopySource={"Bucket": bucket, "Key": key},
-        MetadataDirective="REPLACE",
-        Metadata=dict(metadata),
-        ChecksumAlgorithm="SHA256",
-        **args,
-    )
-    reported = answer.get("CopyObjectResult", {}).get("ChecksumSHA256")
-    whole = base64.b64encode(digest).decode()
-    if reported is not None and reported not in (whole, composite):
+def _check_stored(client: Any, bucket: str, key: str, size: int, composite: str) -> None:
+    """S3's own account of what it stored: its length, and the SHA-256 it computed from the parts."""
+    head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    reported = head.get("ChecksumSHA256")  # "<base64>-<parts>"; some servers leave the suffix out
+    if head["ContentLength"] != size:
         raise IntegrityError(
-            f"S3 reports SHA-256 {reported} for s3://{bucket}/{key}, the download hashed to {whole}"
+            f"S3 holds {head['ContentLength']} bytes at s3://{bucket}/{key}, {size} were sent"
         )
-
-
-def s3_checksum(sha256_hex: str) -> str:
-    """The form S3 gives a SHA-256 in (``ChecksumSHA256``): base64 of the digest."""
-    return base64.b64encode(bytes.fromhex(sha256_hex)).decode()
+    if reported is not None and reported not in (composite, composite.rpartition("-")[0]):
+        raise IntegrityError(
+            f"S3 reports SHA-256 {reported} for s3://{bucket}/{key}, the parts sent hash to {composite}"
+        )
 
 
 def delete_quietly(client: Any, bucket: str, key: str) -> None:

@@ -48,9 +48,10 @@ class WanVideoToS3Operator(BaseOperator):
     the vendor's storage (https ``*.aliyuncs.com``), the Wan connection's own host, or ``allowed_hosts``,
     with no credentials, and streamed into a multipart upload that is aborted on any failure. The stored
     object has ``Content-Type: video/mp4``, metadata (``wan-task-id``, ``wan-model``, ``wan-seed``,
-    ``wan-size``, ``wan-duration``, ``sha256``) and an S3 SHA-256 checksum checked against ours. A key
-    that already holds this task's video is left alone; it is reported as an asset event on the
-    ``asset_alias`` alias and as OpenLineage output.
+    ``wan-size``, ``wan-duration``), S3's own SHA-256 checksum (checked against ours), and the whole
+    video's SHA-256 as the ``wan-sha256`` tag, set last, once all is verified. A key that already holds
+    this task's video is left alone. The object is reported as an asset event on the ``asset_alias``
+    alias and as OpenLineage output.
 
     :param wan_task_id: the Wan task whose video to copy, e.g. ``"{{ ti.xcom_pull('generate')['task_id'] }}"``
         or ``generate.output["task_id"]``. (templated)
@@ -168,20 +169,14 @@ class WanVideoToS3Operator(BaseOperator):
 
     def _already_there(self, bucket: str, key: str, wan_task_id: str) -> StoredVideo | None:
         """This task's sealed video already at the key: nothing to do. Anything else needs ``replace``."""
-        from botocore.exceptions import ClientError
+        from airflow_provider_wan.transfers.video_copy import StoredVideo, sealed_sha256
 
-        from airflow_provider_wan.transfers.video_copy import SHA256_METADATA, StoredVideo, s3_checksum
-
-        try:
-            head = self.s3_hook.get_conn().head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
-        metadata = head.get("Metadata") or {}
-        sha256 = metadata.get(SHA256_METADATA)
-        owner = metadata.get(TASK_ID_METADATA)
-        if owner == wan_task_id and sha256 and head.get("ChecksumSHA256") in (None, s3_checksum(sha256)):
+        head = self.s3_hook.head_object(key, bucket)
+        if head is None:
+            return None
+        owner = (head.get("Metadata") or {}).get(TASK_ID_METADATA)
+        sha256 = sealed_sha256(self.s3_hook.get_conn(), bucket, key) if owner == wan_task_id else None
+        if sha256:
             self.log.info(
                 "s3://%s/%s already holds Wan task %s's video (sha256 %s): nothing to copy",
                 bucket,

@@ -116,8 +116,8 @@ def test_generate_then_copy_in_a_dag_run(
         "wan-seed": "42",
         "wan-size": "1280*720",
         "wan-duration": "2",
-        "sha256": sha256,
     }
+    assert s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"] == [{"Key": "wan-sha256", "Value": sha256}]
     sidecar = json.loads(read_object(s3, bucket, f"{key}.json"))
     assert sidecar["request"]["input"]["prompt"] == "一只红狐狸在雪中奔跑"
     assert sidecar["wan_task"]["status"] == "SUCCEEDED"
