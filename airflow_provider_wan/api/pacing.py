@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 VENDOR_POLL_INTERVAL = 15.0  # the vendor suggests polling about every 15 s
+MAX_RETRY_AFTER = 300.0  # throttling recovers within about a minute; a larger Retry-After is not waited out
 
 
 def backoff_delay(
@@ -15,10 +16,10 @@ def backoff_delay(
     retry_after: float | None = None,
     rng: random.Random | None = None,
 ) -> float:
-    """Seconds before try ``attempt + 1``: exponential with full jitter, never under ``Retry-After``."""
+    """Seconds before try ``attempt + 1``: exponential with jitter, never under ``Retry-After`` (capped)."""
     ceiling = min(cap, base * (2**attempt))
     delay = (rng or random).uniform(ceiling / 2, ceiling)
-    return max(delay, retry_after or 0.0)
+    return max(delay, min(retry_after or 0.0, MAX_RETRY_AFTER))
 
 
 def poll_delay(polls_done: int, *, minimum: float, maximum: float = VENDOR_POLL_INTERVAL) -> float:

@@ -171,6 +171,7 @@ def test_backoff_grows_with_jitter_and_honours_retry_after() -> None:
         ceiling = min(30.0, 2.0**attempt)
         assert ceiling / 2 <= delay <= ceiling
     assert backoff_delay(0, base=1.0, retry_after=12.0, rng=rng) == 12.0
+    assert backoff_delay(0, base=1.0, retry_after=86_400.0, rng=rng) == 300.0
 
 
 def test_poll_delay_starts_soon_then_approaches_the_vendors_interval() -> None:
