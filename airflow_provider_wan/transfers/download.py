@@ -24,6 +24,7 @@ MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _TRANSIENT_STATUSES = frozenset({408, 425, 429})
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+_QUERY = re.compile(r"\?[^\s'\")]+")
 
 
 class _Transient(Exception):
@@ -110,16 +111,17 @@ class VideoDownload:
     def _after_failure(self, err: Exception) -> None:
         """Count a failure, give up when the budget is spent, else wait and check we may continue."""
         self.failures += 1
+        reason = _QUERY.sub("?…", str(err))  # urllib3 quotes the URL, signature included
         if self.failures > self.retries:
             raise DownloadInterrupted(
-                f"Download of {redact_url(self.url)} failed {self.failures} times, last: {err}",
+                f"Download of {redact_url(self.url)} failed {self.failures} times, last: {reason}",
                 restart_from_zero=False,
-            ) from err
+            ) from None
         delay = backoff_delay(self.failures - 1, base=self.retry_base_delay, cap=30.0)
         log.warning(
             "Video download broke off at byte %d (%s); try %d of %d in %.1fs",
             self.received,
-            err,
+            reason,
             self.failures + 1,
             self.retries + 1,
             delay,
@@ -130,7 +132,7 @@ class VideoDownload:
                 "The video host does not support resuming (no Accept-Ranges with an ETag or "
                 "Last-Modified); starting over",
                 restart_from_zero=True,
-            ) from err
+            ) from None
 
     def _open(self, start: int) -> requests.Response:
         """GET from ``start``, following redirects by hand so every hop passes the host policy."""

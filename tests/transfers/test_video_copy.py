@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -240,4 +241,21 @@ def test_failure_after_the_upload_completed_removes_the_object(
 
     with pytest.raises(RuntimeError, match="sidecar refused"):
         copy_video(download(root), s3, bucket, KEY, metadata={}, before_seal=sidecar_refused)
+    assert_nothing_written(s3, bucket)
+
+
+def test_errors_and_logs_never_show_the_signed_query(
+    s3: Any, bucket: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.conftest import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens: urllib3's error quotes the whole URL
+    fetch = download(dead, f"{dead}/video.mp4?Expires=1&Signature=do-not-log", retries=1)
+
+    with pytest.raises(DownloadInterrupted, match="failed 2 times") as caught:
+        copy(s3, bucket, fetch)
+
+    shown = "".join(traceback.format_exception(caught.value)) + caplog.text
+    assert "Connection refused" in shown
+    assert "do-not-log" not in shown
     assert_nothing_written(s3, bucket)
