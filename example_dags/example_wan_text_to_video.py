@@ -1,0 +1,63 @@
+"""Prompt -> Wan video -> S3: the first DAG to run (``make demo`` runs it against the local emulator).
+
+The video is generated in the triggerer (deferrable: no worker slot is held while Wan renders, which
+takes minutes), then streamed into S3 at once, because Wan's video URL dies after 24 hours.
+
+Needs a ``wan_default`` connection (API key; region, or the emulator's base URL as host) and an
+``aws_default`` connection that may write to the bucket. Settings come from the environment:
+``WAN_EXAMPLE_BUCKET`` (default ``wan-videos``), ``WAN_EXAMPLE_MAX_POLL_SECONDS`` (longest pause between
+status checks, default 15 as the vendor suggests).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+from airflow.sdk import DAG, Param
+
+from airflow_provider_wan.operators.wan import WanTextToVideoOperator
+from airflow_provider_wan.transfers.wan_to_s3 import WanVideoToS3Operator
+
+BUCKET = os.environ.get("WAN_EXAMPLE_BUCKET", "wan-videos")
+# Pauses between status checks: a first look soon, then slower up to the vendor's suggested 15 s.
+POLLING = {
+    "poll_interval": float(os.environ.get("WAN_EXAMPLE_POLL_SECONDS", "2")),
+    "max_poll_interval": float(os.environ.get("WAN_EXAMPLE_MAX_POLL_SECONDS", "15")),
+}
+
+with DAG(
+    dag_id="example_wan_text_to_video",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    params={
+        "prompt": Param(
+            "A paper boat drifts down a rain-soaked street at dusk, neon signs rippling in the puddles",
+            type="string",
+            minLength=1,
+        ),
+        "size": Param("1280*720", type="string", description="width*height of a wan2.6 720P or 1080P size"),
+        "duration": Param(
+            5, type="integer", minimum=2, maximum=15, description="seconds (billed per second)"
+        ),
+    },
+    tags=["wan", "example"],
+    doc_md=__doc__,
+) as dag:
+    generate = WanTextToVideoOperator(
+        task_id="generate_video",
+        model="wan2.6-t2v",
+        prompt="{{ params.prompt }}",
+        size="{{ params.size }}",
+        duration="{{ params.duration }}",
+        deferrable=True,
+        **POLLING,
+    )
+    WanVideoToS3Operator(
+        task_id="copy_to_s3",
+        wan_task_id="{{ ti.xcom_pull(task_ids='generate_video')['task_id'] }}",
+        generation=generate.output,
+        s3_bucket=BUCKET,
+        s3_key="wan/{{ dag.dag_id }}/{{ run_id }}.mp4",
+    )
