@@ -6,15 +6,12 @@ from airflow_provider_wan.api.errors import WanError
 
 
 class TransferError(WanError):
-    """A copy that did not happen; nothing is left at the key and no upload stays open."""
-
-    retryable = True
+    """A copy that did not happen (worth another try); nothing is left at the key, no upload stays open."""
 
 
 class TransferRefused(TransferError):
-    """A copy refused for a reason no retry can fix: host policy, size cap, key conflict, task state."""
-
-    retryable = False
+    """A copy refused for a reason no retry can fix (host policy, size cap, key conflict): the operator
+    fails without retries."""
 
 
 class DownloadInterrupted(TransferError):
