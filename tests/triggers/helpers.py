@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -43,3 +45,30 @@ def log_text(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
     """Everything logged so far, whichever way this Airflow version routes it (stdlib or structlog)."""
     out, err = capfd.readouterr()
     return "\n".join((caplog.text, out, err))
+
+
+@contextmanager
+def finished_once_polled(emulator: WanEmulator, wan_task_id: str, polls: int) -> Iterator[None]:
+    """Let a task on the slow emulator finish (its clock jumps past the queue) once polled ``polls`` times.
+
+    Makes "the wait outlasts the first check" certain rather than a matter of timing.
+    """
+    if polls == 0:
+        emulator.advance_clock(2 * 3600)
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.01):
+            if len(queries_of(emulator, wan_task_id)) >= polls:
+                emulator.advance_clock(2 * 3600)
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()

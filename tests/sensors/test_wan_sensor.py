@@ -1,0 +1,151 @@
+"""WanTaskSensor in poke, reschedule and deferrable modes, run by ``dag.test()`` against the emulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from airflow.sdk import DAG
+
+from airflow_provider_wan.emulator import WanEmulator
+from airflow_provider_wan.operators.wan import WanTextToVideoOperator
+from airflow_provider_wan.sensors.wan import WanTaskSensor
+from tests.operators.dag_runs import AIRFLOW_3_3_PLUS, run_dag, xcom_of
+from tests.triggers.helpers import (
+    SMALL,
+    create_task,
+    finished_once_polled,
+    log_text,
+    queries_of,
+    slow_emulator_connection,
+)
+
+MODES = [{"mode": "poke"}, {"mode": "reschedule"}, {"deferrable": True}]
+MODE_IDS = ["poke", "reschedule", "deferrable"]
+INLINE_TRIGGER = "[DAG TEST] running trigger in line"
+
+
+@pytest.fixture
+def dag_id(request: pytest.FixtureRequest) -> str:
+    return re.sub(r"\W", "_", request.node.name)[:200]
+
+
+def sensor_dag(dag_id: str, **sensor: Any) -> DAG:
+    with DAG(dag_id, schedule=None, start_date=dt.datetime(2025, 1, 1)) as dag:
+        WanTaskSensor(task_id="wait", poke_interval=0.1, **sensor)
+    return dag
+
+
+@pytest.fixture
+def slow_connection(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[WanEmulator, str]]:
+    yield from slow_emulator_connection(monkeypatch)
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_waits_and_succeeds_with_the_task_result(
+    slow_connection: tuple[WanEmulator, str],
+    dag_id: str,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    mode: dict[str, Any],
+) -> None:
+    emulator, conn_id = slow_connection
+    wan_task_id = create_task(conn_id, "a paper boat")
+    dag = sensor_dag(dag_id, wan_task_id=wan_task_id, wan_conn_id=conn_id, **mode)
+    # Not done at the first look, so the sensor has to wait -- except in reschedule mode on Airflow 3.1.0:
+    # its in-process runner (dag.test) hands a rescheduled sensor its first reschedule date as a string
+    # (model_construct, never validated), so the second poke crashes inside Airflow. Real deployments
+    # validate it; there the run finds the task done at the first poke.
+    looks_before_done = 0 if mode == {"mode": "reschedule"} and not AIRFLOW_3_3_PLUS else 2
+
+    with finished_once_polled(emulator, wan_task_id, polls=looks_before_done):
+        ti = run_dag(dag)[("wait", -1)]
+
+    result = xcom_of(ti)
+    assert ti.state == "success"
+    assert result["task_id"] == wan_task_id
+    assert result["status"] == "SUCCEEDED"
+    assert result["video_url"].startswith(emulator.root_url)
+    assert len(queries_of(emulator, wan_task_id)) >= looks_before_done + 1
+    assert (INLINE_TRIGGER in log_text(caplog, capfd)) is bool(mode.get("deferrable"))
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_refused_task_fails_the_sensor_at_once_with_the_service_code(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    mode: dict[str, Any],
+) -> None:
+    wan_task_id = create_task(wan_connection, "a [[blocked]] banner")
+    dag = sensor_dag(dag_id, wan_task_id=wan_task_id, retries=2, retry_delay=dt.timedelta(0), **mode)
+
+    ti = run_dag(dag)[("wait", -1)]
+
+    assert ti.state == "failed"
+    assert ti.try_number == 1
+    assert f"Wan task {wan_task_id} ended FAILED: DataInspectionFailed" in log_text(caplog, capfd)
+
+
+def test_unknown_task_fails_clearly(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    ti = run_dag(sensor_dag(dag_id, wan_task_id="0b5a4ab9-0000-4000-8000-00000000dead"))[("wait", -1)]
+
+    assert ti.state == "failed"
+    assert "ended UNKNOWN: the service does not know it" in log_text(caplog, capfd)
+
+
+def test_waits_for_a_task_an_upstream_operator_submitted(
+    slow_connection: tuple[WanEmulator, str],
+    dag_id: str,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    emulator, conn_id = slow_connection
+    with DAG(dag_id, schedule=None, start_date=dt.datetime(2025, 1, 1)) as dag:
+        submit = WanTextToVideoOperator(
+            task_id="submit", prompt="a comet", wan_conn_id=conn_id, wait_for_completion=False, **SMALL
+        )
+        wait = WanTaskSensor(
+            task_id="wait",
+            wan_task_id="{{ ti.xcom_pull(task_ids='submit') }}",
+            wan_conn_id=conn_id,
+            deferrable=True,
+            poke_interval=0.1,
+        )
+        submit >> wait
+
+    with finished_once_polled(emulator, "", polls=2):  # "": any task, there is only the one
+        tis = run_dag(dag)
+
+    assert xcom_of(tis[("wait", -1)])["task_id"] == xcom_of(tis[("submit", -1)])
+    assert INLINE_TRIGGER in log_text(caplog, capfd)
+    assert emulator.create_count() == 1
+
+
+def test_deferred_sensor_times_out_without_cancelling_a_task_it_does_not_own(
+    slow_connection: tuple[WanEmulator, str],
+    dag_id: str,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    emulator, conn_id = slow_connection
+    wan_task_id = create_task(conn_id, "someone else's video")
+    dag = sensor_dag(dag_id, wan_task_id=wan_task_id, wan_conn_id=conn_id, deferrable=True, timeout=0.5)
+
+    ti = run_dag(dag)[("wait", -1)]
+
+    assert ti.state == "failed"
+    assert "still PENDING at the deadline" in log_text(caplog, capfd)
+    assert emulator.task(wan_task_id)["status"] == "PENDING"
+    assert not [r for r in emulator.request_log if r["endpoint"] == "cancel"]
