@@ -1,0 +1,67 @@
+"""Which endings Airflow may retry: only passing trouble; everything a retry cannot fix is final."""
+
+from __future__ import annotations
+
+import pytest
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
+
+from airflow_provider_wan.api import WanApiError, WanResponseError
+from airflow_provider_wan.exceptions import WanTaskError, WanTaskFinalError, call_error, task_error
+from airflow_provider_wan.hooks.calls import WanCreateUncertainError
+from airflow_provider_wan.triggers.wan import event_error
+
+
+@pytest.mark.parametrize(
+    "code", ["InternalError", "InternalError.Algo", "ModelServiceFailed", "ModelUnavailable"]
+)
+def test_failed_with_a_passing_code_is_retryable(code: str) -> None:
+    error = task_error("t-1", "FAILED", code, "try again later")
+
+    assert type(error) is WanTaskError
+    assert isinstance(error, AirflowException)
+    assert not isinstance(error, AirflowFailException)
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        ("FAILED", "InvalidParameter"),
+        ("FAILED", "DataInspectionFailed"),
+        ("FAILED", "IPInfringementSuspect"),
+        ("FAILED", "Arrearage"),
+        ("FAILED", "InternalError.Timeout"),
+        ("FAILED", None),
+        ("CANCELED", None),
+        ("UNKNOWN", None),
+    ],
+)
+def test_everything_else_is_final_and_carries_the_service_code(status: str, code: str | None) -> None:
+    error = task_error("t-2", status, code, "the service's words")
+
+    assert isinstance(error, WanTaskFinalError)
+    assert isinstance(error, AirflowFailException)
+    assert (error.wan_task_id, error.status, error.code) == ("t-2", status, code)
+    assert f"Wan task t-2 ended {status}" in str(error)
+    if code:
+        assert f"{code}: the service's words" in str(error)
+
+
+def test_call_errors_follow_the_contract_and_an_uncertain_create_is_final() -> None:
+    throttled = WanApiError("slow down", http_status=429, code="Throttling.RateQuota")
+    refused = WanApiError("bad key", http_status=401, code="InvalidApiKey")
+    uncertain = WanCreateUncertainError(WanApiError("boom", http_status=500, code="InternalError"), model="m")
+
+    assert type(call_error(throttled, "submitting")) is WanTaskError
+    assert isinstance(call_error(refused, "submitting"), WanTaskFinalError)
+    assert isinstance(call_error(uncertain, "submitting"), WanTaskFinalError)
+    assert isinstance(call_error(WanResponseError("not JSON"), "polling"), WanTaskError)
+    assert "InvalidApiKey: bad key" in str(call_error(refused, "submitting"))
+
+
+def test_error_events_are_final_unless_marked_retryable() -> None:
+    base = {"status": "error", "wan_task_id": "t-3", "task": None, "code": "X", "message": "gave up"}
+
+    assert type(event_error({**base, "retryable": True})) is WanTaskError
+    assert isinstance(event_error({**base, "retryable": False}), WanTaskFinalError)
+    failed = {"status": "failed", "wan_task_id": "t-3", "task": {"status": "FAILED", "code": "InternalError"}}
+    assert type(event_error(failed)) is WanTaskError
