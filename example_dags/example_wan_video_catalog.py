@@ -6,7 +6,9 @@ so any DAG's copy task triggers it with no wiring between the DAGs. Here it chec
 MP4, with the Wan task id and the verified SHA-256 the transfer recorded) and returns a catalogue entry:
 the place to hand the video on to review, publishing or a media library.
 
-Run by hand, it catalogues the ``video_uri`` param instead.
+One run may bring several videos (events that arrive together are handled in one run). Airflow 3.1 can
+drop an event that lands while the scheduler is creating a run (apache/airflow#56050); Airflow 3.3 keeps
+them all. Run by hand, it catalogues the ``video_uri`` param instead.
 """
 
 from __future__ import annotations

@@ -14,13 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 from packaging.version import Version
 from playwright.sync_api import Locator, Page, Route, expect, sync_playwright
 
+from airflow_provider_wan.emulator.remote import RemoteEmulator
 from tests.browser.conftest import OUTCOMES
 from tests.deployment.harness import AirflowDeployment
 
@@ -51,11 +50,10 @@ class AirflowUI:
     deployment: AirflowDeployment
     emulator_url: str
 
-    def emulator_requests(self) -> list[dict[str, Any]]:
-        root = self.emulator_url.removesuffix("/api/v1")
-        answer = requests.get(f"{root}/_emulator/requests", timeout=10)
-        answer.raise_for_status()
-        return list(answer.json()["requests"])
+    def emulator_calls(self) -> list[tuple[str, int]]:
+        """(endpoint, HTTP status) of every call the emulator answered."""
+        log = RemoteEmulator(self.emulator_url, API_KEY).request_log
+        return [(entry["endpoint"], entry["status"]) for entry in log]
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +192,7 @@ def ui_test_uses_stored_key() -> bool:
 def wait_for_emulator_calls(airflow_ui: AirflowUI, count: int) -> list[tuple[str, int]]:
     deadline = time.monotonic() + 20
     while True:
-        calls = [(entry["endpoint"], entry["status"]) for entry in airflow_ui.emulator_requests()]
+        calls = airflow_ui.emulator_calls()
         if len(calls) >= count or time.monotonic() > deadline:
             return calls
         time.sleep(0.2)

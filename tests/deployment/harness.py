@@ -102,14 +102,18 @@ class Service:
         if self.process is not None:
             self.process.wait(timeout=30)
 
-    def stop(self, grace: float = 15.0) -> None:
+    def request_stop(self) -> None:
+        """SIGTERM to the group: the component shuts down its own way."""
         self.stopped_on_purpose = True
+        if self.alive:
+            self.signal_group(signal.SIGTERM)
+
+    def finish_stop(self, deadline: float) -> None:
+        """Wait until ``deadline`` (monotonic) for the exit, then SIGKILL whatever is left of the group."""
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.signal_group(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=grace)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
         # Children may outlive a leader that exited: always sweep the group.
         self.signal_group(signal.SIGKILL)
         if self.process.poll() is None:
@@ -308,9 +312,13 @@ class AirflowDeployment:
                 f"{', '.join(s.name for s in dead)} died unexpectedly\n{self.diagnostics()}"
             )
 
-    def stop(self) -> None:
-        for service in reversed(list(self.services.values())):
-            service.stop()
+    def stop(self, grace: float = 15.0) -> None:
+        """Stop every process this deployment started: SIGTERM all, wait ``grace`` s, SIGKILL the rest."""
+        for service in self.services.values():
+            service.request_stop()
+        deadline = time.monotonic() + grace
+        for service in self.services.values():
+            service.finish_stop(deadline)
 
     def diagnostics(self) -> str:
         parts = [service.describe() for service in self.services.values()]
@@ -362,6 +370,11 @@ class AirflowDeployment:
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         answer = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 500})
         return list(answer["task_instances"])
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> Any:
+        """A task instance's return value, as JSON."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value"
+        return self.api("GET", path, params={"map_index": map_index})["value"]
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> str:
         """Wait until the run ends; fail with task states and logs unless it succeeded."""

@@ -119,5 +119,18 @@ def video_facts(data: bytes) -> dict[str, Any]:
         }
 
 
+def silent_wav(seconds: float = 4.0, rate: int = 16_000) -> bytes:
+    """A real (silent) mono WAV file: the lip-sync examples' voice-over."""
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(rate)
+        audio.writeframes(bytes(2 * int(rate * seconds)))
+    return buffer.getvalue()
+
+
 def xcom_of(ti: Any) -> Any:
     return ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index)

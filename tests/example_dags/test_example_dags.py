@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import wave
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 
-from tests.example_dags.conftest import video_facts, xcom_of
+from tests.example_dags.conftest import silent_wav, video_facts, xcom_of
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -115,15 +114,10 @@ def test_multi_shot_sends_wan27_resolution_and_wan26_multi_shot(
 
 
 def test_lip_sync_hands_the_service_the_voice_over_from_s3(
-    run_example: RunExample, wan_emulator: Any, s3: Any, bucket: str, tmp_path: Any
+    run_example: RunExample, wan_emulator: Any, s3: Any, bucket: str
 ) -> None:
-    voice_over = tmp_path / "voice-over.wav"
-    with wave.open(str(voice_over), "wb") as audio:
-        audio.setnchannels(1)
-        audio.setsampwidth(2)
-        audio.setframerate(16_000)
-        audio.writeframes(bytes(2 * 16_000 * 4))  # 4 s of silence
-    s3.upload_file(str(voice_over), bucket, "audio/voice-over.wav")
+    voice_over = silent_wav()
+    s3.put_object(Bucket=bucket, Key="audio/voice-over.wav", Body=voice_over)
 
     tis = run_example(
         "example_wan_lip_sync", {"audio_uri": f"s3://{bucket}/audio/voice-over.wav", "duration": 2}
@@ -135,7 +129,7 @@ def test_lip_sync_hands_the_service_the_voice_over_from_s3(
     sent = wan_emulator.task(result["task_id"])["body"]["input"]["audio_url"]
     assert sent.startswith("http"), sent
     assert "Signature=" in sent, sent  # presigned: the service needs no AWS credentials
-    assert requests.get(sent, timeout=10).content == voice_over.read_bytes()
+    assert requests.get(sent, timeout=10).content == voice_over
     facts = video_facts(stored_video(s3, xcom_of(tis[("copy_to_s3", -1)])["s3_uri"]))
     assert facts["audio_codec"] == "aac"
 
