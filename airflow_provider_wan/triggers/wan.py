@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -18,10 +20,17 @@ if TYPE_CHECKING:
 #: The only statuses a WanTaskTrigger event carries; anything else is refused by :func:`check_event`.
 EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
 PROGRESS_LOG_INTERVAL = 60.0  # seconds between "still waiting" lines while the status does not change
+POLL_SPREAD = 0.2  # each pause is stretched by up to 20% at random, so triggers do not poll in lockstep
+HOOK_REUSE_SECONDS = 300.0
 NOT_PENDING_CODE = "UnsupportedOperation"  # the service's answer to cancelling a task that is not PENDING
 DEFAULT_POLL_INTERVAL = 2.0
 DEFAULT_MAX_POLL_INTERVAL = 15.0
 DEFAULT_MAX_CONSECUTIVE_ERRORS = 5
+
+
+_polling_hooks: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[float, WanAsyncHook]]] = (
+    WeakKeyDictionary()
+)
 
 
 class WanTaskTrigger(BaseTrigger):
@@ -29,11 +38,14 @@ class WanTaskTrigger(BaseTrigger):
     Poll a Wan task until it ends, the deadline passes, or the service stays unreachable.
 
     Polls soon after submission, then less often toward ``max_poll_interval`` (the vendor suggests
-    about 15 s), never more often than ``poll_interval``. Transient failures (429, 5xx, network,
-    malformed answers) are ridden out with backoff; ``max_consecutive_errors`` of them in a row end
-    the wait with an ``error`` event. The deadline is wall-clock epoch seconds so it survives
-    serialisation and a move to another triggerer; the trigger's own ``timeout`` event lets the
-    operator cancel the task, which Airflow's deferral timeout would not.
+    about 15 s), never more often than ``poll_interval``; pauses are spread at random (the first
+    within ``poll_interval``, each later one up to 20% longer) so that triggers started together do
+    not poll in bursts, which would stall the triggerer and meet the account's query rate limit.
+    Transient failures (429, 5xx, network, malformed answers) are ridden out with backoff;
+    ``max_consecutive_errors`` of them in a row end the wait with an ``error`` event. The deadline is
+    wall-clock epoch seconds so it survives serialisation and a move to another triggerer; the
+    trigger's own ``timeout`` event lets the operator cancel the task, which Airflow's deferral
+    timeout would not.
 
     Its arguments name the connection, never the key. ``on_kill`` (Airflow 3.3+, when a user kills
     the deferred task) cancels the task if it is still ``PENDING``; ``cleanup`` never cancels, so a
@@ -80,19 +92,15 @@ class WanTaskTrigger(BaseTrigger):
             },
         )
 
-    def _hook(self, max_retries: int) -> WanAsyncHook:
-        from airflow_provider_wan.hooks.wan import WanAsyncHook
-
-        return WanAsyncHook(self.wan_conn_id, max_retries=max_retries)
-
     async def run(self) -> AsyncIterator[TriggerEvent]:
         yield TriggerEvent(await self._wait())
 
     async def _wait(self) -> dict[str, Any]:
-        hook = self._hook(max_retries=0)  # one call per poll: the trigger paces its own retries
+        hook = polling_hook(self.wan_conn_id)
         progress = _Progress(self, time.monotonic())
         polls = errors = 0
         last: WanTask | None = None
+        await self._sleep(random.uniform(0, self.poll_interval))  # triggers started together spread out
         while True:
             if time.time() >= self.deadline:
                 return self._event("timeout", last, f"still {_status(last)} at the deadline")
@@ -127,7 +135,8 @@ class WanTaskTrigger(BaseTrigger):
             if task.status.is_terminal:
                 return self._event("failed", task, f"ended {task.status.value}")
             progress.note(task.status)
-            await self._sleep(poll_delay(polls, minimum=self.poll_interval, maximum=self.max_poll_interval))
+            delay = poll_delay(polls, minimum=self.poll_interval, maximum=self.max_poll_interval)
+            await self._sleep(delay * random.uniform(1.0, 1.0 + POLL_SPREAD))
             polls += 1
 
     async def _sleep(self, delay: float) -> None:
@@ -156,11 +165,27 @@ class WanTaskTrigger(BaseTrigger):
     async def on_kill(self) -> None:
         """Cancel the task if it is still ``PENDING`` (called by Airflow 3.3+ when a user kills the task)."""
         try:
-            await self._hook(max_retries=1).cancel_task(self.wan_task_id)
+            await polling_hook(self.wan_conn_id).cancel_task(self.wan_task_id)
         except WanError as error:
             self.log.warning(cancel_refused(self.wan_task_id, error))
         else:
             self.log.info("Cancelled Wan task %s", self.wan_task_id)
+
+
+def polling_hook(wan_conn_id: str) -> WanAsyncHook:
+    """The hook all triggers on this event loop poll ``wan_conn_id`` with.
+
+    One connection read per loop (renewed every HOOK_REUSE_SECONDS, so a rotated key is picked up), not
+    one per trigger; ``max_retries=0`` because the trigger paces its own retries.
+    """
+    from airflow_provider_wan.hooks.wan import WanAsyncHook
+
+    hooks = _polling_hooks.setdefault(asyncio.get_running_loop(), {})
+    made, hook = hooks.get(wan_conn_id, (0.0, None))
+    if hook is None or time.monotonic() - made > HOOK_REUSE_SECONDS:
+        hook = WanAsyncHook(wan_conn_id, max_retries=0)
+        hooks[wan_conn_id] = (time.monotonic(), hook)
+    return hook
 
 
 class _Progress:
