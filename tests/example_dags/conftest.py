@@ -70,9 +70,13 @@ def wan_pool() -> str:
 
 @pytest.fixture
 def run_example(
-    example_dagbag: Any, wan_connection: str, bucket: str
+    example_dagbag: Any, wan_emulator: Any, wan_connection: str, bucket: str
 ) -> Callable[..., dict[tuple[str, int], Any]]:
-    """Run one example DAG with ``dag.test()``; its task instances by (task id, map index)."""
+    """Run one example DAG with ``dag.test()``; its task instances by (task id, map index).
+
+    ``dag.test()`` runs tasks and triggers one after another, so the emulator's videos take half a second.
+    """
+    wan_emulator.set_timing(task_seconds=0.5, queue_seconds=0.1)
 
     def run(dag_id: str, conf: dict[str, Any] | None = None) -> dict[tuple[str, int], Any]:
         from airflow.dag_processing.bundles.manager import DagBundlesManager
