@@ -26,9 +26,8 @@ REQUEST_FIELDS = tuple(field.name for field in fields(VideoRequest) if field.nam
 _INT_FIELDS = frozenset({"duration", "seed"})
 _BOOL_FIELDS = frozenset({"audio", "prompt_extend", "watermark"})
 _TEMPLATE_MARKS = ("{{", "{%", "{#")
-STATE_KEY = (
-    "wan_task"  # task_state_store key (Airflow 3.3+); renaming it breaks re-attaching in-flight retries
-)
+# The task_state_store key (Airflow 3.3+); renaming it breaks re-attaching retries already in flight.
+STATE_KEY = "wan_task"
 MAX_AUDIO_BYTES = 15 * 1024 * 1024  # the service refuses larger audio files
 DEFERRAL_GRACE = 60.0  # Airflow's deferral timeout fires this much after the trigger's own timeout event
 
@@ -42,8 +41,9 @@ class WanTextToVideoOperator(BaseOperator):
     name and what is allowed, and costs nothing.
 
     The result is JSON: the Wan ``task_id``, ``status``, ``video_url`` (valid 24 hours: copy it
-    somewhere permanent, e.g. with ``WanVideoToS3Operator``), ``model``, the ``request`` body as sent,
-    normalised ``usage``, ``orig_prompt``/``actual_prompt`` and the service's times. With
+    somewhere permanent, e.g. with ``WanVideoToS3Operator``), ``model``, the ``request`` body as sent
+    (an ``s3://`` audio URI shown as such: its presigned URL grants read access), normalised
+    ``usage``, ``orig_prompt``/``actual_prompt`` and the service's times. Never the API key. With
     ``wait_for_completion=False`` it returns only the Wan task id (for ``WanTaskSensor``).
 
     **One billed task per task instance.** On Airflow 3.3+ the Wan task id is kept in the task
@@ -52,11 +52,13 @@ class WanTextToVideoOperator(BaseOperator):
     and submits anew only if it ``FAILED``, was ``CANCELED`` or is ``UNKNOWN`` (expired), or if the
     request changed since. The id is dropped once the task instance succeeds, so clearing it later
     makes a new video. On Airflow 3.1 and 3.2 there is no task state store: a try that ends after
-    the create but before the video is done (a worker crash, a kill while ``RUNNING``, the trigger
-    giving up after repeated polling errors) leaves the first task running, and a retry submits a
-    second, billed one. The operator cancels what it can (a ``PENDING`` task) before failing, but a
-    ``RUNNING`` task cannot be cancelled: keep ``retries`` at 0 for this operator there, or watch an
-    existing task with ``WanTaskSensor``.
+    the create but before the video is done (a worker crash, a timeout or kill while ``RUNNING``,
+    the trigger giving up after repeated polling errors) leaves the first task running, and a retry
+    submits a second, billed one. The operator cancels what it can (a ``PENDING`` task) before
+    failing, but a ``RUNNING`` task cannot be cancelled: keep ``retries`` at 0 for this operator
+    there, or submit with ``wait_for_completion=False`` and wait with ``WanTaskSensor``, whose
+    retries never submit. (Airflow 3.1.0 itself resumes a retried deferred task with its previous
+    trigger event, so there such a retry fails again rather than submitting.)
 
     **Failures.** A task that ends ``FAILED`` with a passing code (``InternalError``,
     ``ModelUnavailable``, throttling...) raises :class:`~airflow_provider_wan.exceptions.WanTaskError`,
@@ -155,9 +157,12 @@ class WanTextToVideoOperator(BaseOperator):
 
     def execute(self, context: Context) -> Any:
         try:
-            request = self._rendered_request()
-        except WanValidationError as error:  # the rendered values are wrong: a retry renders them the same
-            raise WanTaskFinalError(f"Wan request refused before sending: {error}") from error
+            return self._submit_and_wait(context)
+        except WanValidationError as error:  # bad rendered values or connection: a retry finds them the same
+            raise WanTaskFinalError(f"Refused before anything was sent to Wan: {error}") from error
+
+    def _submit_and_wait(self, context: Context) -> Any:
+        request = self._rendered_request()
         store = context.get("task_state_store")
         task = self._reattach(store)
         if task is None:
@@ -344,7 +349,7 @@ class WanTextToVideoOperator(BaseOperator):
             else "it could not be cancelled and may still finish and be billed"
         )
         return WanTaskTimeoutError(
-            f"Wan task {wan_task_id} did not finish within {self.timeout:.0f}s "
+            f"Wan task {wan_task_id} did not finish within {self.timeout:g}s "
             f"(last seen {status or 'never'}); {fate}",
             wan_task_id=wan_task_id,
             status=status,

@@ -15,8 +15,8 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_wan.api import TaskStatus, WanApiError
-from airflow_provider_wan.exceptions import call_error, task_error
+from airflow_provider_wan.api import TaskStatus, WanApiError, WanValidationError
+from airflow_provider_wan.exceptions import WanTaskFinalError, call_error, task_error
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -67,6 +67,8 @@ class WanTaskSensor(BaseSensorOperator):
     def poke(self, context: Context) -> PokeReturnValue | bool:
         try:
             task = self.hook.get_task(self.wan_task_id)
+        except WanValidationError as error:  # a bad task id or connection: no later poke does better
+            raise WanTaskFinalError(str(error)) from error
         except WanApiError as error:
             if not error.retryable:
                 raise call_error(error, "checking the task", self.wan_task_id) from error

@@ -311,7 +311,7 @@ def test_timeout_cancels_a_pending_task_and_fails_without_retry(
 
     assert ti.state == "failed"
     assert ti.try_number == 1
-    assert "did not finish within 0s (last seen PENDING); it was cancelled" in log_text(caplog, capfd)
+    assert "did not finish within 0.5s (last seen PENDING); it was cancelled" in log_text(caplog, capfd)
     assert [r["status"] for r in emulator.request_log if r["endpoint"] == "cancel"] == [200]
     assert emulator.state()["statuses"] == {"CANCELED": 1}
 
@@ -395,3 +395,25 @@ def rendered_fields(ti: Any) -> dict[str, Any]:
 def submitted_ids(conn_id: str) -> list[str]:
     """The account's tasks of the last 24 hours, through the contract's list call."""
     return [task.task_id for task in WanHook(conn_id).list_tasks(page_size=100).tasks]
+
+
+def test_connection_without_a_key_fails_at_once_before_sending(
+    wan_emulator: WanEmulator,
+    dag_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WAN_NOKEY", json.dumps({"conn_type": "wan", "host": wan_emulator.base_url})
+    )
+    dag = one_task_dag(
+        dag_id, prompt="a cat", wan_conn_id="wan_nokey", retries=2, retry_delay=dt.timedelta(0)
+    )
+
+    ti = run_dag(dag)[("generate", -1)]
+
+    assert ti.state == "failed"
+    assert ti.try_number == 1
+    assert "Refused before anything was sent to Wan" in log_text(caplog, capfd)
+    assert wan_emulator.request_log == []

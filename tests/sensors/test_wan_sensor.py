@@ -92,6 +92,23 @@ def test_refused_task_fails_the_sensor_at_once_with_the_service_code(
     assert f"Wan task {wan_task_id} ended FAILED: DataInspectionFailed" in log_text(caplog, capfd)
 
 
+def test_malformed_task_id_fails_at_once(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    dag = sensor_dag(dag_id, wan_task_id="../not a task id", retries=2, retry_delay=dt.timedelta(0))
+
+    ti = run_dag(dag)[("wait", -1)]
+
+    assert ti.state == "failed"
+    assert ti.try_number == 1
+    assert "Invalid task_id=" in log_text(caplog, capfd)
+    assert wan_emulator.request_log == []
+
+
 def test_unknown_task_fails_clearly(
     wan_emulator: WanEmulator,
     wan_connection: str,
