@@ -4,6 +4,7 @@ AIRFLOW_VERSION ?= 3.3.2
 VENV ?= .venv
 CONSTRAINTS ?=
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)
@@ -26,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 demo: $(STAMP)
-	@echo "The demo arrives with the example DAGs (issue 6); 'make test' runs everything there is today."
+	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
 
 clean:
 	rm -rf .venv .venv-*
