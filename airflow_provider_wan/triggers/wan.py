@@ -96,7 +96,6 @@ class WanTaskTrigger(BaseTrigger):
         yield TriggerEvent(await self._wait())
 
     async def _wait(self) -> dict[str, Any]:
-        hook = polling_hook(self.wan_conn_id)
         progress = _Progress(self, time.monotonic())
         polls = errors = 0
         last: WanTask | None = None
@@ -105,7 +104,7 @@ class WanTaskTrigger(BaseTrigger):
             if time.time() >= self.deadline:
                 return self._event("timeout", last, f"still {_status(last)} at the deadline")
             try:
-                task = await hook.get_task(self.wan_task_id)
+                task = await polling_hook(self.wan_conn_id).get_task(self.wan_task_id)
             except WanApiError as error:
                 errors += 1
                 if not error.retryable or errors >= self.max_consecutive_errors:

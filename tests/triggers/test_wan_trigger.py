@@ -13,7 +13,8 @@ import pytest
 
 from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.hooks.wan import WanHook
-from airflow_provider_wan.triggers.wan import EVENT_STATUSES, WanTaskTrigger, check_event
+from airflow_provider_wan.triggers import wan as wan_trigger_module
+from airflow_provider_wan.triggers.wan import EVENT_STATUSES, WanTaskTrigger, check_event, polling_hook
 from tests.triggers.helpers import (
     create_task,
     failed_polls,
@@ -260,3 +261,21 @@ def test_check_event_accepts_only_the_closed_set() -> None:
     for bad in (None, {}, {"status": "done"}, ["success"]):
         with pytest.raises(ValueError, match="Unexpected event"):
             check_event(bad)
+
+
+async def test_triggers_on_one_loop_share_a_hook_per_connection_renewed_after_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = polling_hook("wan_a")
+
+    assert polling_hook("wan_a") is first  # one connection read for all triggers on this loop
+    assert polling_hook("wan_b") is not first
+    monkeypatch.setattr(wan_trigger_module, "HOOK_REUSE_SECONDS", 0.0)
+    assert polling_hook("wan_a") is not first  # a rotated key or moved host is read again
+
+
+def test_a_new_event_loop_gets_its_own_hook() -> None:
+    async def hook_of_this_loop() -> object:
+        return polling_hook("wan_a")
+
+    assert asyncio.run(hook_of_this_loop()) is not asyncio.run(hook_of_this_loop())
