@@ -54,7 +54,7 @@ class WanVideoToS3Operator(BaseOperator):
     alias and as OpenLineage output.
 
     :param wan_task_id: the Wan task whose video to copy, e.g. ``"{{ ti.xcom_pull('generate')['task_id'] }}"``
-        or ``generate.output["task_id"]``. (templated)
+        (``generate.output["task_id"]`` would pull an XCom *key* named ``task_id``). (templated)
     :param s3_bucket: the bucket; omit it when ``s3_key`` is a full ``s3://`` URL. (templated)
     :param s3_key: the object key, by default ``wan/<dag_id>/<run_id>/<task_id>[-<map_index>].mp4``.
         (templated)
