@@ -96,6 +96,7 @@ def test_deferrable_run_completes_through_the_trigger(
     expected = VideoRequest(prompt="a fox on a skateboard", **{**SMALL, "duration": 10}).to_body()
     assert ti.state == "success"
     assert INLINE_TRIGGER in logs
+    assert f"Submitted Wan task {result['task_id']}" in logs  # the task's own logs were read too
     assert wan_emulator.create_count() == 1
     assert result["status"] == "SUCCEEDED"
     assert result["model"] == SMALL["model"]
