@@ -3,12 +3,15 @@ by the ``wan_airflow_isolated_home`` ini option before any test module imports A
 
 from __future__ import annotations
 
+import re
 import socket
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
+    from airflow_provider_wan.emulator import WanEmulator
     from airflow_provider_wan.testing.dag_runs import WanAirflow
     from airflow_provider_wan.testing.s3 import WanS3
 
@@ -36,3 +39,17 @@ def s3_endpoint(wan_s3_server: WanS3) -> str:
 def aws_connection(wan_s3: WanS3) -> str:
     """``aws_default`` pointing at the kit's moto server (emptied for this test); returns its id."""
     return "aws_default"
+
+
+@pytest.fixture
+def dag_id(request: pytest.FixtureRequest) -> str:
+    """A DAG id unique to the test (its node name)."""
+    return re.sub(r"\W", "_", request.node.name)[:200]
+
+
+@pytest.fixture
+def slow_connection(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[WanEmulator, str]]:
+    """A second emulator whose tasks wait PENDING for an hour, and the connection id to it."""
+    from tests.triggers.helpers import slow_emulator_connection
+
+    yield from slow_emulator_connection(monkeypatch)
