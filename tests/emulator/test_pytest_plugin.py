@@ -92,6 +92,7 @@ with DAG("video", schedule=None, start_date=dt.datetime(2026, 1, 1)) as video:
 
 def test_home_is_isolated_and_migrated(wan_airflow):
     home = os.environ["AIRFLOW_HOME"]
+    assert home != os.environ["USERS_OWN_AIRFLOW_HOME"]
     assert "wan-airflow-home-" in home
     assert str(wan_airflow.home) == home
     assert os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{home}/airflow.db"
@@ -137,6 +138,14 @@ def test_s3_is_emptied_for_the_next_test(wan_s3):
 """
 
 
+def users_own_home(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's environment names an Airflow home of their own, which the kit must not use."""
+    home = pytester.path / "users-own-airflow-home"
+    for name in ("AIRFLOW_HOME", "USERS_OWN_AIRFLOW_HOME"):
+        monkeypatch.setenv(name, str(home))
+    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home}/airflow.db")
+
+
 def test_plugin_fixtures_in_a_users_session(pytester: pytest.Pytester) -> None:
     pytester.makeini(INI)
     pytester.makepyfile(test_user_dag=USER_TESTS)
@@ -144,12 +153,38 @@ def test_plugin_fixtures_in_a_users_session(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=3)
 
 
-def test_the_whole_kit_in_a_users_session(pytester: pytest.Pytester) -> None:
+def test_the_whole_kit_in_a_users_session(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """A fresh process (Airflow reads its home at import): the user's DAGs run, fail and report."""
+    users_own_home(pytester, monkeypatch)
     pytester.makeini(KIT_INI)
     pytester.makepyfile(test_user_kit=KIT_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", timeout=600)
     result.assert_outcomes(passed=6)
+
+
+def test_without_the_ini_option_the_fixture_isolates_the_home_itself(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test modules that import Airflow only inside their tests need no configuration at all."""
+    users_own_home(pytester, monkeypatch)
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        test_lazy="""
+import datetime as dt
+import os
+
+
+def test_runs_a_dag(wan_airflow):
+    from airflow.sdk import DAG, task
+
+    assert os.environ["AIRFLOW_HOME"] == str(wan_airflow.home) != os.environ["USERS_OWN_AIRFLOW_HOME"]
+    with DAG("lazy", schedule=None, start_date=dt.datetime(2026, 1, 1)) as dag:
+        task(lambda: 42, task_id="answer")()
+    assert wan_airflow.run(dag).xcom("answer") == 42
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", timeout=600)
+    result.assert_outcomes(passed=1)
 
 
 def test_airflow_imported_first_without_the_ini_option_is_a_clear_error(pytester: pytest.Pytester) -> None:
