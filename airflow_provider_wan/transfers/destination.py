@@ -17,6 +17,7 @@ from airflow_provider_wan.api import WanValidationError
 
 _TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T)(\d{2}):(\d{2}):(\d{2})(\.\d+)?\+00:00")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_RETRYABLE_STATUS = {408, 429}  # S3's RequestTimeout and throttling: worth another try
 _WHY = {
     "NoSuchBucket": "the bucket does not exist",
     "AccessDenied": "this AWS connection may not write to it (s3:PutObject)",
@@ -47,7 +48,12 @@ def default_s3_key(dag_id: str, run_id: str, task_id: str, map_index: int | None
 
 
 def check_destination(client: Any, bucket: str, key: str, s3_args: Mapping[str, Any]) -> None:
-    """Open and abort a multipart upload at ``s3://bucket/key``; a refusal names ``s3_bucket``."""
+    """Open and abort a multipart upload at ``s3://bucket/key``.
+
+    A refusal no retry can change (a 4xx other than throttling or a timeout) raises
+    :class:`WanValidationError` naming ``s3_bucket``; anything else (5xx, ``SlowDown``, the network) is
+    raised as it is, for the task's retries.
+    """
     from botocore.exceptions import ClientError
 
     try:
@@ -57,6 +63,9 @@ def check_destination(client: Any, bucket: str, key: str, s3_args: Mapping[str, 
     except ClientError as err:
         error = err.response.get("Error", {})
         code = str(error.get("Code", "unknown"))
+        status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if code not in _WHY and (not 400 <= status < 500 or status in _RETRYABLE_STATUS):
+            raise
         why = _WHY.get(code, "S3 refused a write there")
         raise WanValidationError(
             "s3_bucket",

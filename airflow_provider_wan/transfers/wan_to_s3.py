@@ -319,7 +319,7 @@ class WanS3DestinationCheckOperator(BaseOperator):
     and a missing or unwritable bucket otherwise shows only when the copy starts. It opens a multipart
     upload under ``s3_key_prefix`` and aborts it at once (the first call the copy makes, so the same
     bucket policy, KMS and ACL rules apply), writing nothing and costing nothing. A refusal fails the task
-    without retries, naming ``s3_bucket``.
+    without retries, naming ``s3_bucket``; a transient S3 error (5xx, throttling) is left to retries.
 
     :param s3_bucket: the bucket the transfer writes to. (templated)
     :param s3_key_prefix: where in the bucket the videos go (the transfer's default key starts ``wan/``).
@@ -345,6 +345,8 @@ class WanS3DestinationCheckOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if not s3_bucket:
+            raise WanValidationError("s3_bucket", s3_bucket, "the bucket the videos go to")
         self.s3_bucket = s3_bucket
         self.s3_key_prefix = s3_key_prefix
         self.aws_conn_id = aws_conn_id
@@ -357,11 +359,11 @@ class WanS3DestinationCheckOperator(BaseOperator):
 
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-        if not self.s3_bucket:
-            raise AirflowFailException(str(WanValidationError("s3_bucket", self.s3_bucket, "a bucket name")))
         key = f"{self.s3_key_prefix}.wan-destination-check-{uuid.uuid4().hex}"
         client = S3Hook(aws_conn_id=self.aws_conn_id, verify=self.verify).get_conn()
         try:
+            if not self.s3_bucket:
+                raise WanValidationError("s3_bucket", self.s3_bucket, "the bucket the videos go to")
             check_destination(client, self.s3_bucket, key, _s3_args(self.encrypt, self.acl_policy))
         except WanValidationError as err:
             raise AirflowFailException(str(err)) from err

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import http.server
 import itertools
 import json
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -19,7 +21,7 @@ from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.hooks.wan import WanHook
 from airflow_provider_wan.operators.wan import WanTextToVideoOperator
 from airflow_provider_wan.testing.dag_runs import WanAirflow, WanDagRunFailed
-from airflow_provider_wan.transfers.destination import s3_safe
+from airflow_provider_wan.transfers.destination import check_destination, s3_safe
 from airflow_provider_wan.transfers.errors import DownloadInterrupted
 from airflow_provider_wan.transfers.wan_to_s3 import WanS3DestinationCheckOperator, WanVideoToS3Operator
 from tests.transfers.helpers import assert_nothing_written, read_object
@@ -412,3 +414,60 @@ def test_other_unsafe_run_ids_stay_apart() -> None:
     assert re.fullmatch(r"[A-Za-z0-9._-]+", first), first
     assert first.startswith("my-run-1-")
     assert first != second
+
+
+class _S3Refusing(http.server.BaseHTTPRequestHandler):
+    """An S3 endpoint that answers every call with the error in the class attributes."""
+
+    status = 403
+    code = "AccessDenied"
+
+    def do_POST(self) -> None:
+        body = f"<Error><Code>{self.code}</Code><Message>refused here</Message></Error>".encode()
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "final"),
+    [
+        (403, "AccessDenied", True),
+        (400, "KMS.DisabledException", True),
+        (503, "SlowDown", False),
+        (500, "InternalError", False),
+    ],
+)
+def test_destination_check_fails_for_good_only_on_refusals(status: int, code: str, final: bool) -> None:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    handler = type("Handler", (_S3Refusing,), {"status": status, "code": code})
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        client = boto3.client(
+            "s3",
+            endpoint_url=f"http://127.0.0.1:{server.server_address[1]}",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        )
+        with pytest.raises(WanValidationError if final else ClientError) as raised:
+            check_destination(client, "videos", "wan/probe", {})
+        server.shutdown()
+
+    if final:
+        assert str(raised.value).startswith("Invalid s3_bucket='videos': ")
+        assert f"(S3 {code} on CreateMultipartUpload for key wan/probe: refused here)" in str(raised.value)
+
+
+def test_destination_check_needs_a_bucket_at_parse_time() -> None:
+    with pytest.raises(WanValidationError, match="Invalid s3_bucket='': the bucket the videos go to"):
+        WanS3DestinationCheckOperator(task_id="check", s3_bucket="")
