@@ -39,7 +39,8 @@ def isolate_airflow_home(home: str | os.PathLike[str] | None = None) -> Path:
     if "airflow" in sys.modules:
         raise AirflowAlreadyImportedError(
             "Airflow was imported before the Wan test kit could give it an isolated AIRFLOW_HOME "
-            f"(it uses {os.environ.get('AIRFLOW_HOME', '~/airflow')}). "
+            f"(it uses {os.environ.get('AIRFLOW_HOME', '~/airflow')}; another pytest plugin, or code run "
+            "before the kit's plugin, imported it). "
             "Set `wan_airflow_isolated_home = true` in your pytest ini options "
             "([tool.pytest.ini_options] in pyproject.toml), or call "
             "airflow_provider_wan.testing.isolate_airflow_home() at the top of conftest.py."

@@ -13,9 +13,10 @@ Fixtures:
   ``aws_default`` (and AWS credentials) pointing at it; ``.create_bucket(name)``, ``.client``,
   ``.get(uri)``.
 
-ini options: ``wan_airflow_isolated_home`` (default false: set it when test modules import Airflow at
-their top, so the isolated home is in place before collection), ``wan_emulator_task_seconds`` (2),
-``wan_emulator_queue_seconds`` (0.2), ``wan_emulator_limits`` (true: the real service's account limits).
+ini options: ``wan_airflow_isolated_home`` (default false: set it when test modules or ``conftest.py``
+files import Airflow at their top, so the isolated home is in place before pytest loads them),
+``wan_emulator_task_seconds`` (2), ``wan_emulator_queue_seconds`` (0.2), ``wan_emulator_limits`` (true:
+the real service's account limits).
 
 pytest loads this module in every project that installs the package, so it imports only the standard
 library; Airflow, aiohttp, boto3 and moto load when a fixture that needs them is first used.
@@ -51,8 +52,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    if config.getini("wan_airflow_isolated_home"):
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Isolate the home before the first ``conftest.py`` files (which may import Airflow) are loaded."""
+    if early_config.getini("wan_airflow_isolated_home"):
         isolate_airflow_home()
 
 

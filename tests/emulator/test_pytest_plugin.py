@@ -157,6 +157,7 @@ def test_the_whole_kit_in_a_users_session(pytester: pytest.Pytester, monkeypatch
     """A fresh process (Airflow reads its home at import): the user's DAGs run, fail and report."""
     users_own_home(pytester, monkeypatch)
     pytester.makeini(KIT_INI)
+    pytester.makeconftest("import airflow.sdk  # a conftest.py may import Airflow too\n")
     pytester.makepyfile(test_user_kit=KIT_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", timeout=600)
     result.assert_outcomes(passed=6)
