@@ -104,7 +104,9 @@ def test_a_failure_after_success_retries_into_the_same_video(
     assert accepted(wan_emulator) == 1
     assert submitted_ids(wan_connection) == [result["task_id"]]
     assert result["status"] == "SUCCEEDED"
-    assert f"Re-attaching to Wan task {result['task_id']} (SUCCEEDED)" in logs()
+    if AIRFLOW_3_3_PLUS or not deferrable:
+        assert f"Re-attaching to Wan task {result['task_id']} (SUCCEEDED)" in logs()
+    # else Airflow 3.1.0 resumes a retried deferred task with its previous trigger event (the success)
     assert cancels(wan_emulator) == []
 
 
@@ -192,9 +194,9 @@ def test_a_worker_killed_while_the_create_is_answered_re_attaches_on_retry(
     assert [r["endpoint"] for r in wan_emulator.request_log].count("create") == 1
     assert "found by its model and prompt" in logged
     if AIRFLOW_3_3_PLUS:
-        assert "An earlier try sent a create but recorded no task id" in logs
+        assert "An earlier try sent a create but recorded no task id" in logged
     else:
-        assert "A retry without a task state store" in logs
+        assert "A retry without a task state store" in logged
     assert result["status"] == "SUCCEEDED"
 
 
