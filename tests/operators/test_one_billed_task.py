@@ -230,6 +230,45 @@ def test_siblings_with_the_same_prompt_never_attach_to_the_same_task(
     assert [c["wan_task_id"] for c in claims] == [r["task_id"] for r in results]
 
 
+def test_a_lost_create_never_takes_the_task_a_sibling_claimed(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,  # noqa: F811
+) -> None:
+    # Two mapped task instances, one prompt. The first creates its task and claims it. Every create of
+    # the second is dropped before Wan takes it, so all it finds is the first one's task, which it
+    # must not take; its retry (the faults over) submits its own.
+    def drop_creates_of_the_second(context: Any) -> None:
+        if context["ti"].map_index == 1 and context["ti"].try_number == 1:
+            wan_emulator.set_faults("create", drop=1.0)
+
+    with DAG(dag_id, schedule=None, start_date=dt.datetime(2025, 1, 1)) as dag:
+        WanTextToVideoOperator.partial(
+            task_id="generate",
+            prompt="one prompt, two videos",
+            deferrable=False,
+            retries=1,
+            retry_delay=dt.timedelta(0),
+            pre_execute=drop_creates_of_the_second,
+            on_retry_callback=lambda context: wan_emulator.clear_faults(),
+            **SMALL,
+            **FAST,
+        ).expand(seed=[1, 2])
+
+    found = run_dag(dag)
+    first, second = found[("generate", 0)], found[("generate", 1)]
+
+    assert (first.state, second.state, second.try_number) == ("success", "success", 2)
+    assert accepted(wan_emulator) == 2
+    assert xcom_of(first)["task_id"] != xcom_of(second)["task_id"]
+    assert [r["status"] for r in wan_emulator.request_log if r["endpoint"] == "create"] == [
+        200,
+        "dropped",
+        "dropped",
+        200,
+    ]
+
+
 # -- issue 10, items 7 and 8 -------------------------------------------------------------------------
 
 
