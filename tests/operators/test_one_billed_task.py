@@ -135,7 +135,8 @@ def test_an_ambiguous_create_is_reconciled_without_a_person(
     assert [r["status"] for r in wan_emulator.request_log if r["endpoint"] == "create"] == [
         "accepted-then-dropped"
     ]
-    assert f"Re-attaching to Wan task {result['task_id']} (PENDING), found by its model and prompt" in logged
+    assert f"Re-attaching to Wan task {result['task_id']} (" in logged  # PENDING, or RUNNING if slow
+    assert "), found by its model and prompt" in logged
     assert result["status"] == "SUCCEEDED"
 
 
@@ -162,7 +163,7 @@ def test_a_create_lost_for_good_is_sent_once_more(
     assert (ti.state, ti.try_number) == ("success", 2)
     assert creates == ["dropped", "dropped", 200]
     assert accepted(wan_emulator) == 1
-    assert "Two creates in a row lost their answer" in logs()
+    assert "2 creates in a row lost their answer" in logs()
 
 
 def test_a_worker_killed_while_the_create_is_answered_re_attaches_on_retry(
