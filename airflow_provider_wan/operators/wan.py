@@ -91,8 +91,8 @@ class WanTextToVideoOperator(BaseOperator):
     task instances of one run, both reconciling lost creates for the same model and prompt at the
     same moment, may both take one task (one video for two task instances; the other task, if it
     was created, is billed and left unclaimed). Tasks from other DAG runs, DAGs or clients with the
-    same model and prompt in the window are not told apart. On Airflow 3.1 and 3.2 a user's kill of
-    a *deferred* task cancels nothing, not even a ``PENDING`` task: triggers get no ``on_kill`` there.
+    same model and prompt in the window are not told apart. A user's kill of a *deferred* task is
+    handled by the trigger (``on_kill`` on 3.3+, ``cleanup`` before), which cancels a ``PENDING`` task.
 
     **Failures.** A task that ends ``FAILED`` with a passing code (``InternalError``,
     ``ModelUnavailable``, throttling...) raises :class:`~airflow_provider_wan.exceptions.WanTaskError`,

@@ -27,6 +27,8 @@ DEFAULT_POLL_INTERVAL = 2.0
 DEFAULT_MAX_POLL_INTERVAL = 15.0
 DEFAULT_MAX_CONSECUTIVE_ERRORS = 5
 DEFERRED = "deferred"  # the task instance state of a task waiting for its trigger
+# Airflow 3.3+ (apache/airflow#65590) calls a trigger's on_kill when a user acts on its task instance.
+AIRFLOW_CALLS_ON_KILL = hasattr(BaseTrigger, "on_kill")
 
 
 _polling_hooks: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[float, WanAsyncHook]]] = (
@@ -48,12 +50,10 @@ class WanTaskTrigger(BaseTrigger):
     trigger's own ``timeout`` event lets the operator cancel the task, which Airflow's deferral
     timeout would not.
 
-    Its arguments name the connection, never the key. ``on_kill`` (Airflow 3.3+) cancels the task if
-    it is still ``PENDING`` and the task instance is no longer deferred (a user marked it failed or
-    succeeded, or cleared it); a trigger that moved to another triggerer never cancels. ``cleanup``
-    never cancels, so a triggerer restart leaves the task running. Airflow 3.1 and 3.2 call no
-    ``on_kill`` on triggers: there a user's kill of a deferred task leaves the Wan task to run (and be
-    billed).
+    Its arguments name the connection, never the key. A ``PENDING`` task is cancelled only once its
+    task instance is no longer deferred (a user marked it failed or succeeded, or cleared it): by
+    ``on_kill`` on Airflow 3.3+, by ``cleanup`` on 3.1 and 3.2, which call no trigger ``on_kill``.
+    A trigger that moved to another triggerer, or a triggerer restart, never cancels.
 
     :param wan_task_id: The Wan task to wait for (``wan_`` because ``task_id`` is Airflow's).
     :param deadline: Epoch seconds after which a ``timeout`` event fires.
@@ -82,6 +82,7 @@ class WanTaskTrigger(BaseTrigger):
         self.poll_interval = float(poll_interval)
         self.max_poll_interval = float(max_poll_interval)
         self.max_consecutive_errors = int(max_consecutive_errors)
+        self.fired = False
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -97,7 +98,9 @@ class WanTaskTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        yield TriggerEvent(await self._wait())
+        event = await self._wait()
+        self.fired = True  # the operator handles the ending now; cleanup must not cancel
+        yield TriggerEvent(event)
 
     async def _wait(self) -> dict[str, Any]:
         progress = _Progress(self, time.monotonic())
@@ -175,15 +178,30 @@ class WanTaskTrigger(BaseTrigger):
         new try re-attached), so nothing is cancelled. When the state cannot be read, nothing is
         cancelled either: a wrong cancel fails a live task for good.
         """
+        await self._cancel_if_user_ended(quiet=False)
+
+    async def cleanup(self) -> None:
+        """Before Airflow 3.3 (no trigger ``on_kill``), do what ``on_kill`` does, here.
+
+        ``cleanup`` runs on every exit: an event fired, a triggerer stopped, a trigger moved or a user
+        acted. Only the last leaves the task instance no longer deferred, so only then is the task
+        cancelled; after an event (which the operator handles) it never is. From 3.3 on, ``on_kill``
+        does it and ``cleanup`` never cancels.
+        """
+        if not AIRFLOW_CALLS_ON_KILL and not self.fired:
+            await self._cancel_if_user_ended(quiet=True)
+
+    async def _cancel_if_user_ended(self, *, quiet: bool) -> None:
         try:
             state = await task_instance_state(self.task_instance)
         except LookupError as unknown:
-            self.log.warning("Not cancelling Wan task %s: %s", self.wan_task_id, unknown)
+            log = self.log.debug if quiet else self.log.warning
+            log("Not cancelling Wan task %s: %s", self.wan_task_id, unknown)
             return
         if state == DEFERRED:
             self.log.info(
-                "Not cancelling Wan task %s: its task instance is still deferred (the trigger moved to "
-                "another triggerer, which keeps waiting for it)",
+                "Not cancelling Wan task %s: its task instance is still deferred (the trigger fired, "
+                "moved to another triggerer, or the triggerer stopped)",
                 self.wan_task_id,
             )
             return

@@ -14,7 +14,13 @@ import pytest
 from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.hooks.wan import WanHook
 from airflow_provider_wan.triggers import wan as wan_trigger_module
-from airflow_provider_wan.triggers.wan import EVENT_STATUSES, WanTaskTrigger, check_event, polling_hook
+from airflow_provider_wan.triggers.wan import (
+    AIRFLOW_CALLS_ON_KILL,
+    EVENT_STATUSES,
+    WanTaskTrigger,
+    check_event,
+    polling_hook,
+)
 from tests.triggers.helpers import (
     create_task,
     failed_polls,
@@ -275,7 +281,7 @@ def set_state(ti: Any, state: str | None) -> None:
         (None, 1),  # ... or cleared it
     ],
 )
-async def test_on_kill_cancels_only_once_the_task_instance_is_no_longer_deferred(
+async def test_a_kill_cancels_only_once_the_task_instance_is_no_longer_deferred(
     slow_connection: tuple[WanEmulator, str],
     deferred_task_instance: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -294,8 +300,8 @@ async def test_on_kill_cancels_only_once_the_task_instance_is_no_longer_deferred
     comms = ExecutionApiComms()
     monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", comms, raising=False)
 
-    running.cancel()  # the triggerer stops the trigger, then calls on_kill (Airflow 3.3)
-    await trigger.on_kill()
+    running.cancel()  # the triggerer stops the trigger, then calls on_kill (3.3+) or only cleanup (3.1)
+    await (trigger.on_kill() if AIRFLOW_CALLS_ON_KILL else trigger.cleanup())
 
     (asked,) = comms.asked
     assert (asked.dag_id, asked.run_ids, asked.task_ids) == (
@@ -330,6 +336,41 @@ async def test_on_kill_without_a_task_instance_state_never_cancels(
     logs = log_text(caplog, capfd)
     assert "the trigger does not know its task instance" in logs
     assert "Airflow does not know task instance generate of run a run Airflow does not know" in logs
+
+
+async def test_cleanup_cancels_after_a_user_kill_only_where_airflow_calls_no_on_kill(
+    slow_connection: tuple[WanEmulator, str], deferred_task_instance: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.sdk.execution_time import task_runner
+
+    emulator, conn_id = slow_connection
+    set_state(deferred_task_instance, "failed")
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", ExecutionApiComms(), raising=False)
+    trigger = make_trigger(create_task(conn_id, "ended by a user"), wan_conn_id=conn_id)
+    trigger.task_instance = deferred_task_instance
+
+    await trigger.cleanup()  # 3.3+ runs it after on_kill, which cancels; 3.1/3.2 run only cleanup
+
+    cancels = [r for r in emulator.request_log if r["endpoint"] == "cancel"]
+    assert len(cancels) == (0 if AIRFLOW_CALLS_ON_KILL else 1)
+
+
+async def test_cleanup_after_an_event_never_cancels(
+    slow_connection: tuple[WanEmulator, str], deferred_task_instance: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.sdk.execution_time import task_runner
+
+    emulator, conn_id = slow_connection
+    trigger = make_trigger(create_task(conn_id, "timed out"), wan_conn_id=conn_id, seconds=0.1)
+    event = await first_event(trigger)  # a timeout: the operator cancels, not the trigger
+    set_state(deferred_task_instance, "scheduled")  # Airflow may have taken the event in already
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", ExecutionApiComms(), raising=False)
+    trigger.task_instance = deferred_task_instance
+
+    await trigger.cleanup()
+
+    assert event["status"] == "timeout"
+    assert not [r for r in emulator.request_log if r["endpoint"] == "cancel"]
 
 
 async def test_cleanup_never_cancels(slow_connection: tuple[WanEmulator, str]) -> None:
