@@ -223,12 +223,12 @@ def test_retry_after_a_polling_outage_re_attaches_to_the_deferred_task(
     assert len(submitted) == 1
     if AIRFLOW_3_3_PLUS:
         assert ti.state == "success"
-        # RUNNING as a rule; on a loaded machine the 2-second task may have finished by try 2
+        # whatever the task's state when try 2 came (the emulator's 0.2 s queue, 2 s task) it re-attached
         attached = re.search(
             rf"Re-attaching to Wan task {xcom_of(ti)['task_id']} \((\w+)\)", log_text(caplog, capfd)
         )
         assert attached is not None
-        assert attached[1] in ("RUNNING", "SUCCEEDED")
+        assert attached[1] in ("PENDING", "RUNNING", "SUCCEEDED")
     else:
         # Airflow 3.1.0 does not clear a deferred task's next_method when it goes up for retry (its
         # execution API leaves it set), so the retry resumes execute_complete with the same error event
