@@ -303,7 +303,7 @@ class WanTextToVideoOperator(BaseOperator):
                 return self._create(context, store, request, record)
             except WanCreateUncertainError as error:
                 self.log.warning("%s. Looking for it in the account's task list", error)
-                found = self._reconcile(context, store, request, Window.after_intent(intent, _now()))
+                found = self._reconcile(context, store, record, request, Window.after_intent(intent, _now()))
                 if found is not None:
                     return found
                 if sent == MAX_CREATES_PER_TRY:
@@ -324,14 +324,13 @@ class WanTextToVideoOperator(BaseOperator):
             raise
         except WanApiError as error:
             raise call_error(error, "submitting the task") from error
-        self._hold(context, store, task, record)
+        self._hold(context, store, record, task.task_id)
         return task
 
-    def _hold(self, context: Context, store: Any, task: WanTask, record: dict[str, Any]) -> None:
+    def _hold(self, context: Context, store: Any, record: dict[str, Any], wan_task_id: str) -> None:
         """Keep the task's id for this task instance's retries, and publish it as claimed."""
-        if store is not None:
-            store.set(STATE_KEY, {**record, "wan_task_id": task.task_id})
-        context["ti"].xcom_push(key=CLAIM_KEY, value={"wan_task_id": task.task_id, "by": _owner(context)})
+        _keep(store, record, wan_task_id)
+        _publish_claim(context, wan_task_id)
 
     def _reattach(self, context: Context, store: Any, request: VideoRequest) -> WanTask | None:
         """The task an earlier try of this task instance submitted, if it is still worth having.
@@ -353,11 +352,11 @@ class WanTextToVideoOperator(BaseOperator):
                 )
                 return None
             self.log.warning("An earlier try sent a create but recorded no task id; looking for it")
-            return self._reconcile(context, store, request, Window.after_intent(intent, _now()))
+            return self._reconcile(context, store, stored, request, Window.after_intent(intent, _now()))
         if store is None and int(getattr(context["ti"], "try_number", 1) or 1) > 1:
             started = getattr(context.get("dag_run"), "start_date", None)
             self.log.info("A retry without a task state store: looking for a task an earlier try made")
-            return self._reconcile(context, store, request, Window.since(started, _now()))
+            return self._reconcile(context, store, {}, request, Window.since(started, _now()))
         return None
 
     def _reattach_by_id(self, context: Context, stored: dict[str, Any]) -> WanTask | None:
@@ -376,7 +375,7 @@ class WanTextToVideoOperator(BaseOperator):
             self.log.info(
                 "Re-attaching to Wan task %s (%s) from an earlier try", wan_task_id, task.status.value
             )
-            context["ti"].xcom_push(key=CLAIM_KEY, value={"wan_task_id": wan_task_id, "by": _owner(context)})
+            _publish_claim(context, wan_task_id)
             return task
         self.log.warning(
             "Wan task %s from an earlier try ended %s; submitting anew", wan_task_id, task.status.value
@@ -386,7 +385,7 @@ class WanTextToVideoOperator(BaseOperator):
     # -- reconciling a lost create ---------------------------------------------------------------
 
     def _reconcile(
-        self, context: Context, store: Any, request: VideoRequest, window: Window
+        self, context: Context, store: Any, record: dict[str, Any], request: VideoRequest, window: Window
     ) -> WanTask | None:
         """The task a lost create made: same model, prompt (and billed size and duration) in the window,
         claimed by no sibling task instance. None when nothing matches, which is when a create is due.
@@ -410,12 +409,7 @@ class WanTextToVideoOperator(BaseOperator):
                         task.task_id,
                         task.status.value,
                     )
-                    if store is not None:
-                        stored = store.get(STATE_KEY)
-                        store.set(
-                            STATE_KEY,
-                            {**(stored if isinstance(stored, dict) else {}), "wan_task_id": task.task_id},
-                        )
+                    _keep(store, record, task.task_id)  # claimed already
                     return task
         except WanApiError as error:
             raise call_error(error, "looking for the task a lost create made") from error
@@ -444,12 +438,11 @@ class WanTextToVideoOperator(BaseOperator):
 
     def _claim(self, context: Context, wan_task_id: str) -> bool:
         """Publish the claim, then read the claims again: the claimant that sorts first keeps the task."""
-        mine = _owner(context)
-        context["ti"].xcom_push(key=CLAIM_KEY, value={"wan_task_id": wan_task_id, "by": mine})
+        _publish_claim(context, wan_task_id)
         rival = self._claims(context).get(wan_task_id)
-        if rival is not None and list(rival) < mine:
+        if rival is not None and list(rival) < _owner(context):
             self.log.info("Wan task %s is claimed by %s too; leaving it to that one", wan_task_id, rival)
-            context["ti"].xcom_push(key=CLAIM_KEY, value={"wan_task_id": None, "by": mine})
+            _publish_claim(context, None)  # withdrawn
             return False
         return True
 
@@ -563,6 +556,17 @@ class WanTextToVideoOperator(BaseOperator):
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _keep(store: Any, record: dict[str, Any], wan_task_id: str) -> None:
+    """Write the task's id next to the intent, for this task instance's retries (Airflow 3.3+)."""
+    if store is not None:
+        store.set(STATE_KEY, {**record, "wan_task_id": wan_task_id})
+
+
+def _publish_claim(context: Context, wan_task_id: str | None) -> None:
+    """Tell sibling task instances which Wan task this one holds (None: none any more)."""
+    context["ti"].xcom_push(key=CLAIM_KEY, value={"wan_task_id": wan_task_id, "by": _owner(context)})
 
 
 def _owner(context: Context) -> list[Any]:
