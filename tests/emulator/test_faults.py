@@ -121,7 +121,7 @@ def test_accept_then_drop_creates_and_bills_but_never_answers(api: Api, emulator
     emulator.set_faults("create", accept_then_drop=1.0)
     with pytest.raises(requests.ConnectionError):
         api.create({"model": "wan2.6-t2v", "input": {"prompt": "taken, then lost"}})
-    assert emulator.create_count(prompt="taken, then lost", accepted_only=True) == 1
+    assert emulator.create_count(prompt="taken, then lost") == 1
     assert emulator.request_log[-1]["status"] == "accepted-then-dropped"
     rows = api.list(model_name="wan2.6-t2v").json()["data"]
     assert len(rows) == 1
@@ -140,14 +140,14 @@ def test_accept_then_drop_probability_is_honoured(api: Api, emulator: WanEmulato
             outcomes.append("dropped")
     assert 15 < outcomes.count("dropped") < 45
     assert set(outcomes) == {200, "dropped"}
-    assert emulator.create_count(accepted_only=True) == 60  # every one of them was created
+    assert emulator.create_count() == 60  # every one of them was created
 
 
 def test_accept_then_drop_leaves_refused_creates_alone(api: Api, emulator: WanEmulator) -> None:
     emulator.set_faults("create", accept_then_drop=1.0)
     answer = api.create({"model": "wan9-nonexistent", "input": {"prompt": "refused"}})
     assert answer.status_code == 400
-    assert emulator.create_count(accepted_only=True) == 0
+    assert emulator.create_count() == 0
 
 
 def test_accept_then_delay_creates_before_answering(api: Api, emulator: WanEmulator) -> None:
@@ -161,7 +161,7 @@ def test_accept_then_delay_creates_before_answering(api: Api, emulator: WanEmula
                 headers={**api._auth(None), "X-DashScope-Async": "enable"},
                 timeout=0.3,
             )
-    assert emulator.create_count(prompt="slow answer", accepted_only=True) == 1  # created all the same
+    assert emulator.create_count(prompt="slow answer") == 1  # created all the same
     answer = api.create({"model": "wan2.6-t2v", "input": {"prompt": "waits"}})
     assert answer.status_code == 200
     assert time.perf_counter() - started >= 1.0

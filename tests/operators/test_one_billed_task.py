@@ -17,18 +17,8 @@ from airflow.sdk import DAG
 from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.operators.wan import CLAIM_KEY, WanTextToVideoOperator
 from tests.operators.dag_runs import AIRFLOW_3_3_PLUS, run_dag, xcom_of
-from tests.operators.test_wan_operator import (  # noqa: F401 (dag_id, slow_connection: fixtures)
-    FAST,
-    dag_id,
-    one_task_dag,
-    slow_connection,
-    submitted_ids,
-)
+from tests.operators.test_wan_operator import FAST, one_task_dag, submitted_ids
 from tests.triggers.helpers import SMALL, log_text
-
-
-def accepted(emulator: WanEmulator) -> int:
-    return emulator.create_count(accepted_only=True)
 
 
 def cancels(emulator: WanEmulator) -> list[Any]:
@@ -46,8 +36,8 @@ def logs(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) ->
 
 @pytest.mark.parametrize("deferrable", [True, False])
 def test_execution_timeout_shorter_than_timeout_cancels_the_pending_task_and_says_timeout(
-    slow_connection: tuple[WanEmulator, str],  # noqa: F811
-    dag_id: str,  # noqa: F811
+    slow_connection: tuple[WanEmulator, str],
+    dag_id: str,
     logs: Callable[[], str],
     deferrable: bool,
 ) -> None:
@@ -67,7 +57,7 @@ def test_execution_timeout_shorter_than_timeout_cancels_the_pending_task_and_say
     assert "did not finish in time (execution_timeout=3s, the shorter limit; last seen PENDING); it was " in (
         logs()
     )
-    assert accepted(emulator) == 1
+    assert emulator.create_count() == 1
     assert cancels(emulator) == [200]
     assert emulator.state()["statuses"] == {"CANCELED": 1}
 
@@ -84,7 +74,7 @@ def fail_first_try_after_success(context: Any, result: Any) -> None:
 def test_a_failure_after_success_retries_into_the_same_video(
     wan_emulator: WanEmulator,
     wan_connection: str,
-    dag_id: str,  # noqa: F811
+    dag_id: str,
     logs: Callable[[], str],
     deferrable: bool,
 ) -> None:
@@ -101,7 +91,7 @@ def test_a_failure_after_success_retries_into_the_same_video(
 
     result = xcom_of(ti)
     assert (ti.state, ti.try_number) == ("success", 2)
-    assert accepted(wan_emulator) == 1
+    assert wan_emulator.create_count() == 1
     assert submitted_ids(wan_connection) == [result["task_id"]]
     assert result["status"] == "SUCCEEDED"
     if AIRFLOW_3_3_PLUS or not deferrable:
@@ -117,7 +107,7 @@ def test_a_failure_after_success_retries_into_the_same_video(
 def test_an_ambiguous_create_is_reconciled_without_a_person(
     wan_emulator: WanEmulator,
     wan_connection: str,
-    dag_id: str,  # noqa: F811
+    dag_id: str,
     logs: Callable[[], str],
     deferrable: bool,
 ) -> None:
@@ -131,7 +121,7 @@ def test_an_ambiguous_create_is_reconciled_without_a_person(
     logged = logs()
     assert ti.state == "success"
     assert ti.try_number == 1  # found in the same try: no retry needed
-    assert accepted(wan_emulator) == 1
+    assert wan_emulator.create_count() == 1
     assert [r["status"] for r in wan_emulator.request_log if r["endpoint"] == "create"] == [
         "accepted-then-dropped"
     ]
@@ -143,7 +133,7 @@ def test_an_ambiguous_create_is_reconciled_without_a_person(
 def test_a_create_lost_for_good_is_sent_once_more(
     wan_emulator: WanEmulator,
     wan_connection: str,
-    dag_id: str,  # noqa: F811
+    dag_id: str,
     logs: Callable[[], str],
 ) -> None:
     # The connection drops before the create takes effect: nothing to find, so it is sent again; the
@@ -162,14 +152,14 @@ def test_a_create_lost_for_good_is_sent_once_more(
     creates = [r["status"] for r in wan_emulator.request_log if r["endpoint"] == "create"]
     assert (ti.state, ti.try_number) == ("success", 2)
     assert creates == ["dropped", "dropped", 200]
-    assert accepted(wan_emulator) == 1
+    assert wan_emulator.create_count() == 1
     assert "2 creates in a row lost their answer" in logs()
 
 
 def test_a_worker_killed_while_the_create_is_answered_re_attaches_on_retry(
     wan_emulator: WanEmulator,
     wan_connection: str,
-    dag_id: str,  # noqa: F811
+    dag_id: str,
     logs: Callable[[], str],
 ) -> None:
     # Wan accepts the create and holds the answer back 3 s; execution_timeout kills the try after 1 s,
@@ -191,7 +181,7 @@ def test_a_worker_killed_while_the_create_is_answered_re_attaches_on_retry(
     logged = logs()
     result = xcom_of(ti)
     assert (ti.state, ti.try_number) == ("success", 2)
-    assert accepted(wan_emulator) == 1
+    assert wan_emulator.create_count() == 1
     assert [r["endpoint"] for r in wan_emulator.request_log].count("create") == 1
     assert "found by its model and prompt" in logged
     if AIRFLOW_3_3_PLUS:
@@ -210,7 +200,7 @@ def finish_all(emulator: WanEmulator) -> None:
 def test_siblings_with_the_same_prompt_never_attach_to_the_same_task(
     wan_emulator: WanEmulator,
     wan_connection: str,
-    dag_id: str,  # noqa: F811
+    dag_id: str,
 ) -> None:
     # Three mapped task instances, one prompt, every create answer lost: each finds a task, and the
     # claims keep any two from taking the same one.
@@ -226,7 +216,7 @@ def test_siblings_with_the_same_prompt_never_attach_to_the_same_task(
     results = [xcom_of(ti) for ti in tis]
     claims = [ti.xcom_pull(task_ids="generate", key=CLAIM_KEY, map_indexes=ti.map_index) for ti in tis]
     assert [ti.state for ti in tis] == ["success"] * 3
-    assert accepted(wan_emulator) == 3
+    assert wan_emulator.create_count() == 3
     assert len({r["task_id"] for r in results}) == 3
     assert [c["wan_task_id"] for c in claims] == [r["task_id"] for r in results]
 
@@ -234,13 +224,13 @@ def test_siblings_with_the_same_prompt_never_attach_to_the_same_task(
 def test_a_lost_create_never_takes_the_task_a_sibling_claimed(
     wan_emulator: WanEmulator,
     wan_connection: str,
-    dag_id: str,  # noqa: F811
+    dag_id: str,
 ) -> None:
     # Two mapped task instances, one prompt. The one that runs first creates its task and claims it.
     # Every create of the other is dropped before Wan takes it, so all it finds is the first one's task,
     # which it must not take; its retry (the faults over) submits its own.
     def drop_creates_of_the_second(context: Any) -> None:
-        if context["ti"].try_number == 1 and accepted(wan_emulator) == 1:
+        if context["ti"].try_number == 1 and wan_emulator.create_count() == 1:
             wan_emulator.set_faults("create", drop=1.0)
 
     with DAG(dag_id, schedule=None, start_date=dt.datetime(2025, 1, 1)) as dag:
@@ -261,7 +251,7 @@ def test_a_lost_create_never_takes_the_task_a_sibling_claimed(
 
     assert [ti.state for ti in tis] == ["success", "success"]
     assert sorted(ti.try_number for ti in tis) == [1, 2]
-    assert accepted(wan_emulator) == 2
+    assert wan_emulator.create_count() == 2
     assert xcom_of(tis[0])["task_id"] != xcom_of(tis[1])["task_id"]
     assert [r["status"] for r in wan_emulator.request_log if r["endpoint"] == "create"] == [
         200,
@@ -277,7 +267,7 @@ def test_a_lost_create_never_takes_the_task_a_sibling_claimed(
 def test_a_mistyped_model_is_warned_about_at_parse_and_run_time_and_still_sent(
     wan_emulator: WanEmulator,
     wan_connection: str,
-    dag_id: str,  # noqa: F811
+    dag_id: str,
     logs: Callable[[], str],
 ) -> None:
     dag = one_task_dag(dag_id, prompt="a typo", model="wan2.6-t2w", size=None, duration=None, audio=None)
@@ -295,7 +285,7 @@ def test_a_mistyped_model_is_warned_about_at_parse_and_run_time_and_still_sent(
 def test_the_signed_video_url_is_in_no_log_line_and_not_in_xcom(
     wan_emulator: WanEmulator,
     wan_connection: str,
-    dag_id: str,  # noqa: F811
+    dag_id: str,
     logs: Callable[[], str],
     deferrable: bool,
 ) -> None:

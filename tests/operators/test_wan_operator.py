@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,15 +15,10 @@ from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.hooks.wan import WanHook
 from airflow_provider_wan.operators.wan import WanTextToVideoOperator
 from tests.operators.dag_runs import AIRFLOW_3_3_PLUS, run_dag, xcom_of
-from tests.triggers.helpers import SMALL, log_text, slow_emulator_connection
+from tests.triggers.helpers import SMALL, log_text
 
 FAST = {"poll_interval": 0.05, "max_poll_interval": 0.2}
 INLINE_TRIGGER = "[DAG TEST] running trigger in line"
-
-
-@pytest.fixture
-def dag_id(request: pytest.FixtureRequest) -> str:
-    return re.sub(r"\W", "_", request.node.name)[:200]
 
 
 def one_task_dag(dag_id: str, **operator: Any) -> DAG:
@@ -289,11 +283,6 @@ def test_model_the_service_refuses_fails_at_once_with_its_message(
     assert ti.try_number == 1
     assert "InvalidParameter" in log_text(caplog, capfd)
     assert wan_emulator.create_count() == 0
-
-
-@pytest.fixture
-def slow_connection(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[WanEmulator, str]]:
-    yield from slow_emulator_connection(monkeypatch)
 
 
 @pytest.mark.parametrize("deferrable", [True, False])
