@@ -157,6 +157,12 @@ async def _answer(
             entry["status"] = refusal.status
             return refusal
     response: web.StreamResponse = await handler(request)
+    if fault is not None and endpoint != "video" and 200 <= response.status < 300:
+        if fault.delay_after_effect:
+            await asyncio.sleep(fault.delay_after_effect)
+        if fault.drop_after_effect:
+            entry["status"] = "accepted-then-dropped"
+            return await _drop(request)
     if fault is not None and isinstance(response, web.Response):
         response = await _spoil(request, endpoint, fault, response, entry)
     entry["status"] = response.status

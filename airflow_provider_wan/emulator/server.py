@@ -170,12 +170,17 @@ class WanEmulator:
         drop: float = 0.0,
         malformed: float = 0.0,
         cut_video_at: int | None = None,
+        accept_then_drop: float = 0.0,
+        accept_then_delay: float = 0.0,
     ) -> None:
         """Faults for one of create, query, cancel, list, video (replacing earlier ones for it).
 
         ``drop`` closes the connection before the call takes effect; ``malformed`` lets the call take
         effect and then answers 200 with truncated JSON; ``cut_video_at`` sends that many bytes of a
         download, announced with its full ``Content-Length``, then closes the connection.
+        ``accept_then_drop`` lets a successful call take effect (a create is counted and billed) and then
+        closes the connection without answering; ``accept_then_delay`` lets it take effect and holds the
+        answer back that many seconds (time to kill the caller). Neither applies to ``video``.
         """
         self.emulation.set_faults(
             endpoint,
@@ -186,6 +191,8 @@ class WanEmulator:
             drop=drop,
             malformed=malformed,
             cut_video_at=cut_video_at,
+            accept_then_drop=accept_then_drop,
+            accept_then_delay=accept_then_delay,
         )
 
     def clear_faults(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
+from urllib.error import HTTPError
 from urllib.parse import urlsplit
 
 import pytest
@@ -116,3 +117,67 @@ def test_bad_fault_settings_are_refused(emulator: WanEmulator) -> None:
         emulator.set_faults("query", error_500=1.5)
     with pytest.raises(ValueError, match="exceed"):
         emulator.set_faults("query", error_500=0.7, error_503=0.7)
+
+
+def test_accept_then_drop_creates_and_bills_but_never_answers(api: Api, emulator: WanEmulator) -> None:
+    emulator.set_faults("create", accept_then_drop=1.0)
+    with pytest.raises(requests.ConnectionError):
+        api.create({"model": "wan2.6-t2v", "input": {"prompt": "taken, then lost"}})
+    assert emulator.create_count(prompt="taken, then lost", accepted_only=True) == 1
+    assert emulator.request_log[-1]["status"] == "accepted-then-dropped"
+    rows = api.list(model_name="wan2.6-t2v").json()["data"]
+    assert len(rows) == 1
+    assert api.output(rows[0]["task_id"])["orig_prompt"] == "taken, then lost"
+
+
+def test_accept_then_drop_probability_is_honoured(api: Api, emulator: WanEmulator) -> None:
+    emulator.set_limits(False)
+    emulator.set_faults("create", accept_then_drop=0.5)
+    outcomes: list[int | str] = []
+    for number in range(60):
+        try:
+            answer = api.create({"model": "wan2.6-t2v", "input": {"prompt": f"p{number}"}})
+            outcomes.append(answer.status_code)
+        except requests.ConnectionError:
+            outcomes.append("dropped")
+    assert 15 < outcomes.count("dropped") < 45
+    assert set(outcomes) == {200, "dropped"}
+    assert emulator.create_count(accepted_only=True) == 60  # every one of them was created
+
+
+def test_accept_then_drop_leaves_refused_creates_alone(api: Api, emulator: WanEmulator) -> None:
+    emulator.set_faults("create", accept_then_drop=1.0)
+    answer = api.create({"model": "wan9-nonexistent", "input": {"prompt": "refused"}})
+    assert answer.status_code == 400
+    assert emulator.create_count(accepted_only=True) == 0
+
+
+def test_accept_then_delay_creates_before_answering(api: Api, emulator: WanEmulator) -> None:
+    emulator.set_faults("create", accept_then_delay=1.0)
+    with requests.Session() as other:
+        started = time.perf_counter()
+        with pytest.raises(requests.ReadTimeout):  # the caller gives up (or dies) inside the window
+            other.post(
+                api.base + "/services/aigc/video-generation/video-synthesis",
+                json={"model": "wan2.6-t2v", "input": {"prompt": "slow answer"}},
+                headers={**api._auth(None), "X-DashScope-Async": "enable"},
+                timeout=0.3,
+            )
+    assert emulator.create_count(prompt="slow answer", accepted_only=True) == 1  # created all the same
+    answer = api.create({"model": "wan2.6-t2v", "input": {"prompt": "waits"}})
+    assert answer.status_code == 200
+    assert time.perf_counter() - started >= 1.0
+
+
+def test_accept_then_faults_through_the_control_api(emulator: WanEmulator) -> None:
+    from airflow_provider_wan.emulator import RemoteEmulator
+
+    remote = RemoteEmulator(emulator.base_url, emulator.api_key)
+    remote.set_faults("create", accept_then_drop=0.25, accept_then_delay=2.5)
+    assert emulator.state()["faults"]["create"]["accept_then_drop"] == 0.25
+    assert emulator.state()["faults"]["create"]["accept_then_delay"] == 2.5
+    with pytest.raises(HTTPError) as refused:
+        remote.set_faults("create", accept_then_drop=2.0)
+    assert "accept_then_drop" in refused.value.read().decode()
+    with pytest.raises(ValueError, match="accept_then_delay"):
+        emulator.set_faults("create", accept_then_delay=-1)
