@@ -385,8 +385,14 @@ class AirflowDeployment:
         return str(self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"])
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        answer = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 500})
-        return list(answer["task_instances"])
+        """Every task instance of the run (the API answers at most 100 a page)."""
+        found: list[dict[str, Any]] = []
+        while True:
+            params = {"limit": 100, "offset": len(found), "order_by": "id"}
+            page = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params=params)
+            found += page["task_instances"]
+            if not page["task_instances"] or len(found) >= page["total_entries"]:
+                return found
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> Any:
         """A task instance's return value, as JSON."""
