@@ -196,8 +196,9 @@ def test_batch_of_200_over_both_workers_and_triggerers_with_faults_on(wan: Stack
 
 def run_parked_batch(wan: Stack, scenario: str, size: int) -> tuple[str, list[str], list[dict[str, Any]]]:
     """A batch whose videos cannot finish until the emulator's clock moves, all deferred."""
-    wan.emulator.set_limits(False)  # all run at once: one clock move finishes them
-    wan.emulator.set_timing(task_seconds=PARKED_SECONDS)
+    wan.emulator.set_limits(False)  # no account queue: one clock move finishes them all
+    # PENDING while parked, so a wrong cancel would take effect (and fail the task) rather than be refused.
+    wan.emulator.set_timing(queue_seconds=PARKED_SECONDS, task_seconds=PARKED_SECONDS + TASK_SECONDS)
     prompts = prompts_for(scenario, size)
     run_id = wan.airflow.trigger("wan_fault_batch", {"prompts": prompts})
     return run_id, prompts, wait_until_deferred(wan.airflow, "wan_fault_batch", run_id, size)
