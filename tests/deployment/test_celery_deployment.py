@@ -43,6 +43,7 @@ PENDING_FOR_AN_HOUR = {"queue_seconds": 3600.0, "task_seconds": 3700.0}
 POOL_SLOTS = 8
 BATCH_SIZE = 200
 RUN_TIMEOUT = 300.0
+TRIGGERER_GRACE = 5.0  # several triggerer loops (1 s heartbeat): what a removed trigger does, it did
 # A few percent of every query and list call fail in every way a network and a busy service fail; creates
 # get only 429s, which the service answers before taking the task (anything else would be ambiguous).
 WIRE_FAULTS = {"error_500": 0.02, "error_503": 0.02, "error_429": 0.02, "drop": 0.02}
@@ -306,42 +307,71 @@ def test_execution_timeout_shorter_than_timeout_cancels_the_pending_task(wan: St
     assert re.search(rf"{task['task_id']}.*(timeout|timed out|within)", log, re.IGNORECASE), log[-3000:]
 
 
-def test_user_marks_a_deferred_task_failed_or_clears_it(wan: Stack) -> None:
+def defer_one_pending_video(wan: Stack, scenario: str) -> tuple[str, str, dict[str, Any]]:
+    """(run id, prompt, the emulator's task): a deferred video that stays PENDING for an hour."""
+    [prompt] = prompts_for(scenario, 1)
+    wan.emulator.set_timing(**PENDING_FOR_AN_HOUR)
+    run_id = wan.airflow.trigger("wan_fault_single", {"prompt": prompt})
+    wait_until_deferred(wan.airflow, "wan_fault_single", run_id, 1)
+    [task] = wan.tasks_for(prompt)
+    wan.emulator.set_timing(task_seconds=TASK_SECONDS, queue_seconds=0.2)  # for what is submitted next
+    return run_id, prompt, task
+
+
+def test_user_marks_a_deferred_task_failed(wan: Stack) -> None:
     """A user's kill cancels the PENDING task (Airflow 3.3+; 3.1 has no trigger on_kill to reach it)."""
-    airflow, emulator = wan.airflow, wan.emulator
-    marked_prompt, cleared_prompt = prompts_for("user kill", 2)
-    emulator.set_timing(**PENDING_FOR_AN_HOUR)
-    marked = airflow.trigger("wan_fault_single", {"prompt": marked_prompt})
-    cleared = airflow.trigger("wan_fault_single", {"prompt": cleared_prompt})
-    for run_id in (marked, cleared):
-        wait_until_deferred(airflow, "wan_fault_single", run_id, 1)
-    [marked_task], [cleared_task] = wan.tasks_for(marked_prompt), wan.tasks_for(cleared_prompt)
-    emulator.set_timing(task_seconds=TASK_SECONDS, queue_seconds=0.2)  # what the cleared run submits anew
+    airflow = wan.airflow
+    run_id, prompt, task = defer_one_pending_video(wan, "marked failed")
+    airflow.set_task_state("wan_fault_single", run_id, "generate", "failed")
+    assert airflow.wait_for_run("wan_fault_single", run_id, RUN_TIMEOUT, require_success=False) == "failed"
 
-    airflow.set_task_state("wan_fault_single", marked, "generate", "failed")
-    airflow.clear_task("wan_fault_single", cleared, "generate")
-    marked_state = airflow.wait_for_run(
-        "wan_fault_single", marked, timeout=RUN_TIMEOUT, require_success=False
-    )
-    cleared_state = airflow.wait_for_run(
-        "wan_fault_single", cleared, timeout=RUN_TIMEOUT, require_success=False
-    )
+    def cancelled() -> bool:
+        return wan.emulator.task(task["task_id"])["status"] == "CANCELED"
 
-    statuses = {
-        prompt: [task["status"] for task in wan.tasks_for(prompt)]
-        for prompt in (marked_prompt, cleared_prompt)
-    }
-    assert marked_state == "failed"
     if TRIGGERS_HAVE_ON_KILL:
-        assert wan.cancel_requests() == Counter({marked_task["task_id"]: 1, cleared_task["task_id"]: 1})
-        # The cleared run starts over: its first task was cancelled (not billed), a new one succeeded.
-        assert statuses == {marked_prompt: ["CANCELED"], cleared_prompt: ["CANCELED", "SUCCEEDED"]}
-        assert cleared_state == "success"
+        wait_for("the PENDING task to be cancelled", cancelled, 60, airflow.diagnostics)
+        assert wan.cancel_requests() == Counter({task["task_id"]: 1})
     else:
-        # Airflow 3.1 never tells a trigger that a user killed its task (no trigger on_kill): the
-        # README's Guarantees table says the PENDING task is left to run.
+        # Airflow 3.1 never tells a trigger that a user ended its task (no trigger on_kill), so the
+        # PENDING task is left to run and be billed: the README's Guarantees table says so.
+        time.sleep(TRIGGERER_GRACE)  # the triggerer drops the removed trigger: a cancel would come now
         assert wan.cancel_requests() == Counter()
-        assert statuses[marked_prompt] == ["PENDING"], statuses
+        assert wan.emulator.task(task["task_id"])["status"] == "PENDING"
+    assert wan.accepted_creates([prompt]) == [1]
+
+
+def test_user_clears_a_deferred_task(wan: Stack) -> None:
+    """Clearing restarts the task instance; whatever the race between its new try and the old trigger's
+    on_kill, exactly one Wan task is left to bill, and it is the video the new try returns.
+
+    If on_kill runs first, the PENDING task is cancelled and the new try submits anew; if the new try
+    re-attached first (the task state store keeps the id, Airflow 3.3+), the task instance is deferred
+    again and the old trigger must not cancel what the new try waits for.
+    """
+    airflow, emulator = wan.airflow, wan.emulator
+    run_id, prompt, first = defer_one_pending_video(wan, "cleared")
+    airflow.clear_task("wan_fault_single", run_id, "generate")
+    wait_for(
+        "the cleared task instance to run again",
+        lambda: airflow.task_instance("wan_fault_single", run_id, "generate")["try_number"] == 2,
+        RUN_TIMEOUT,
+        airflow.diagnostics,
+    )
+    time.sleep(TRIGGERER_GRACE)  # the old trigger's removal reaches the triggerer
+    emulator.advance_clock(PENDING_FOR_AN_HOUR["task_seconds"] + 60)  # a re-attached first task finishes
+    state = airflow.wait_for_run("wan_fault_single", run_id, RUN_TIMEOUT, require_success=False)
+
+    tasks = wan.tasks_for(prompt)
+    billed = [task for task in tasks if task["status"] != "CANCELED"]
+    cancelled = {task["task_id"] for task in tasks if task["status"] == "CANCELED"}
+    assert set(wan.cancel_requests()) == cancelled, (wan.cancel_requests(), tasks)
+    assert [task["status"] for task in billed] == ["SUCCEEDED"], tasks
+    assert (state, airflow.xcom("wan_fault_single", run_id, "generate")["task_id"]) == (
+        "success",
+        billed[0]["task_id"],
+    )
+    if not TRIGGERS_HAVE_ON_KILL:
+        assert billed[0]["task_id"] == first["task_id"]  # nothing could cancel it; the retry found it
 
 
 def test_failure_after_success_on_the_first_try_returns_the_same_video(wan: Stack) -> None:
