@@ -164,6 +164,11 @@ def wait_until_all_held_by(airflow: CeleryDeployment, dag_id: str, run_id: str, 
 
 
 def test_batch_of_200_over_both_workers_and_triggerers_with_faults_on(wan: Stack) -> None:
+    """Faults on every call, 200 videos at once. On Airflow 3.1.0 the scheduler itself also retries some:
+    when a video ends before the scheduler has seen the worker's report of the deferral, it calls the
+    task "killed externally" and marks it UP_FOR_RETRY (3.3 recognises the resume after a deferral).
+    Those retries must find the video their first try made rather than submit another.
+    """
     airflow, emulator = wan.airflow, wan.emulator
     prompts = prompts_for("batch", BATCH_SIZE)
     for endpoint in ("query", "list"):
