@@ -39,6 +39,11 @@ class WanTaskTimeoutError(WanTaskFinalError):
     """A Wan task that did not finish within the operator's ``timeout``."""
 
 
+class WanExecutionTimeoutError(WanTaskError):
+    """A try whose ``execution_timeout`` ran out before ``timeout``: retryable, as Airflow's own task
+    timeout is; a retry re-attaches to the task if it was still running (it was cancelled if PENDING)."""
+
+
 def task_error(
     wan_task_id: str, status: TaskStatus | str, code: str | None, message: str | None
 ) -> WanTaskError:

@@ -37,6 +37,7 @@ from airflow_provider_wan.api.responses import (
     parse_task,
     parse_task_page,
     parse_usage,
+    redact_url,
 )
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "parse_task_page",
     "parse_usage",
     "poll_delay",
+    "redact_url",
     "resolve_base_url",
     "resolve_model",
     "resolve_region",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
@@ -104,6 +105,13 @@ def resolve_model(name: str) -> ModelSpec | None:
         return MODELS[name]
     match = _SNAPSHOT.match(name)
     return MODELS.get(match["family"]) if match else None
+
+
+def nearest_model(name: str) -> str | None:
+    """The known model a mistyped name most likely meant (``wan2.6-t2w`` -> ``wan2.6-t2v``), if any."""
+    family = _SNAPSHOT.match(name)
+    close = difflib.get_close_matches(family["family"] if family else name, MODELS, n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def parse_pixels(size: str) -> tuple[int, int]:

@@ -14,6 +14,7 @@ from airflow_provider_wan.api.models import (
     RESOLUTIONS,
     WAN27_PIXELS,
     ModelSpec,
+    nearest_model,
     parse_pixels,
     resolve_model,
 )
@@ -101,9 +102,11 @@ class VideoRequest:
         self._check_model_independent()
         spec = self.spec
         if spec is None:
+            nearest = nearest_model(self.model)
+            guess = f" (did you mean {nearest}?)" if nearest else ""
             warnings.append(
-                f"Unknown model {self.model!r}: only the model-independent checks were made. "
-                f"Known models: {', '.join(sorted(MODELS))}."
+                f"Unknown model {self.model!r}{guess}: only the model-independent checks were made, and "
+                f"the request is sent as it is. Known models: {', '.join(sorted(MODELS))}."
             )
             return warnings
         self._check_model(spec)

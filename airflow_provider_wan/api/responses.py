@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow_provider_wan.api.errors import WanApiError, WanResponseError
 from airflow_provider_wan.api.models import WAN27_PIXELS, parse_pixels
@@ -66,11 +67,13 @@ class WanTask:
     request_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable view, for XCom and trigger events."""
+        """A JSON-serialisable view, for XCom and trigger events: both are stored in Airflow's database
+        and shown in its UI, so the video URL comes without its signed query (a 24-hour credential);
+        the query call gives a fresh signed one."""
         return {
             "task_id": self.task_id,
             "status": self.status.value,
-            "video_url": self.video_url,
+            "video_url": redact_url(self.video_url) if self.video_url else None,
             "code": self.code,
             "message": self.message,
             "submit_time": _iso(self.submit_time),
@@ -261,3 +264,14 @@ def _pixels(usage: dict[str, Any]) -> tuple[int | None, int | None]:
 def _excerpt(body: Any) -> str:
     text = repr(body)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def redact_url(url: str) -> str:
+    """A URL fit for logs and XCom: the signed query string (a bearer credential for 24 h) dropped."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    netloc = parts.netloc.rpartition("@")[2]  # never any user:password
+    suffix = "?…" if parts.query else ""
+    return f"{parts.scheme}://{netloc}{parts.path}{suffix}"

@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from airflow_provider_wan.api import WanValidationError, is_vendor_storage_host
+from airflow_provider_wan.api import WanValidationError, is_vendor_storage_host, redact_url
 from airflow_provider_wan.transfers.errors import TransferRefused
+
+__all__ = ["VideoHostPolicy", "redact_url"]  # redact_url lives in the contract module; kept importable here
 
 _LABEL = r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?"
 _HOSTNAME = re.compile(rf"^(\[[0-9a-f:.]+\]|{_LABEL}(\.{_LABEL})*)$")
@@ -101,14 +103,3 @@ class VideoHostPolicy:
             "only https on *.aliyuncs.com and the Wan connection's own host are allowed; "
             "add the host to allowed_hosts to trust it"
         )
-
-
-def redact_url(url: str) -> str:
-    """A URL fit for logs and XCom: the signed query string (a bearer credential for 24 h) dropped."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    netloc = parts.netloc.rpartition("@")[2]  # never any user:password
-    suffix = "?…" if parts.query else ""
-    return f"{parts.scheme}://{netloc}{parts.path}{suffix}"

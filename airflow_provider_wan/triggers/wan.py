@@ -26,6 +26,7 @@ NOT_PENDING_CODE = "UnsupportedOperation"  # the service's answer to cancelling 
 DEFAULT_POLL_INTERVAL = 2.0
 DEFAULT_MAX_POLL_INTERVAL = 15.0
 DEFAULT_MAX_CONSECUTIVE_ERRORS = 5
+DEFERRED = "deferred"  # the task instance state of a task waiting for its trigger
 
 
 _polling_hooks: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[float, WanAsyncHook]]] = (
@@ -47,9 +48,12 @@ class WanTaskTrigger(BaseTrigger):
     trigger's own ``timeout`` event lets the operator cancel the task, which Airflow's deferral
     timeout would not.
 
-    Its arguments name the connection, never the key. ``on_kill`` (Airflow 3.3+, when a user kills
-    the deferred task) cancels the task if it is still ``PENDING``; ``cleanup`` never cancels, so a
-    triggerer restart leaves the task running.
+    Its arguments name the connection, never the key. ``on_kill`` (Airflow 3.3+) cancels the task if
+    it is still ``PENDING`` and the task instance is no longer deferred (a user marked it failed or
+    succeeded, or cleared it); a trigger that moved to another triggerer never cancels. ``cleanup``
+    never cancels, so a triggerer restart leaves the task running. Airflow 3.1 and 3.2 call no
+    ``on_kill`` on triggers: there a user's kill of a deferred task leaves the Wan task to run (and be
+    billed).
 
     :param wan_task_id: The Wan task to wait for (``wan_`` because ``task_id`` is Airflow's).
     :param deadline: Epoch seconds after which a ``timeout`` event fires.
@@ -162,13 +166,68 @@ class WanTaskTrigger(BaseTrigger):
         }
 
     async def on_kill(self) -> None:
-        """Cancel the task if it is still ``PENDING`` (called by Airflow 3.3+ when a user kills the task)."""
+        """Cancel the task if it is still ``PENDING``, but only when a user ended the task instance.
+
+        Airflow 3.3 calls this when a user marks the deferred task failed or succeeded or clears it,
+        and also (apache/airflow#73454) on a stalled triggerer's stale copy once the trigger has moved
+        to another triggerer, which is still waiting for the same Wan task. The two look alike here;
+        the task instance's state tells them apart: still ``deferred`` means the trigger moved (or a
+        new try re-attached), so nothing is cancelled. When the state cannot be read, nothing is
+        cancelled either: a wrong cancel fails a live task for good.
+        """
+        try:
+            state = await task_instance_state(self.task_instance)
+        except LookupError as unknown:
+            self.log.warning("Not cancelling Wan task %s: %s", self.wan_task_id, unknown)
+            return
+        if state == DEFERRED:
+            self.log.info(
+                "Not cancelling Wan task %s: its task instance is still deferred (the trigger moved to "
+                "another triggerer, which keeps waiting for it)",
+                self.wan_task_id,
+            )
+            return
+        self.log.info(
+            "Task instance is %s (a user ended it): cancelling Wan task %s", state, self.wan_task_id
+        )
         try:
             await polling_hook(self.wan_conn_id).cancel_task(self.wan_task_id)
         except WanError as error:
             self.log.warning(cancel_refused(self.wan_task_id, error))
         else:
             self.log.info("Cancelled Wan task %s", self.wan_task_id)
+
+
+async def task_instance_state(ti: Any) -> str | None:
+    """The state Airflow holds for the trigger's task instance, asked from the triggerer (async-safe).
+
+    Raises :class:`LookupError` when it cannot be told (no task instance, no supervisor to ask, or no
+    such task instance in the answer); ``None`` is a real state (cleared, not yet scheduled).
+    """
+    if ti is None or not getattr(ti, "run_id", None):
+        raise LookupError("the trigger does not know its task instance")
+    from airflow.sdk.execution_time import task_runner
+    from airflow.sdk.execution_time.comms import GetTaskStates, TaskStatesResult
+
+    comms = getattr(task_runner, "SUPERVISOR_COMMS", None)
+    if comms is None or not hasattr(comms, "asend"):
+        raise LookupError("no Airflow supervisor to ask for the task instance's state")
+    map_index = getattr(ti, "map_index", -1)
+    map_index = -1 if map_index is None else int(map_index)
+    try:
+        answer = await comms.asend(
+            GetTaskStates(dag_id=ti.dag_id, task_ids=[ti.task_id], run_ids=[ti.run_id], map_index=map_index)
+        )
+    except Exception as error:  # the supervisor channel failed: the state is not known
+        raise LookupError(f"asking Airflow for the task instance's state failed: {error!r}") from error
+    if not isinstance(answer, TaskStatesResult):
+        raise LookupError(f"Airflow answered {type(answer).__name__} when asked for the task's state")
+    key = ti.task_id if map_index < 0 else f"{ti.task_id}_{map_index}"
+    states = answer.task_states.get(ti.run_id) or {}
+    if key not in states:
+        raise LookupError(f"Airflow does not know task instance {key} of run {ti.run_id}")
+    state = states[key]
+    return None if state is None else str(getattr(state, "value", state))
 
 
 def polling_hook(wan_conn_id: str) -> WanAsyncHook:

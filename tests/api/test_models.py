@@ -140,6 +140,24 @@ def test_unknown_models_pass_model_independent_checks_with_a_warning(name: str) 
         VideoRequest(model=name, prompt="a fox", seed=-1).validate()
 
 
+@pytest.mark.parametrize(
+    ("name", "nearest"),
+    [
+        ("wan2.6-t2w", "wan2.6-t2v"),
+        ("wan2.7-t2v-2026-13-99x", None),
+        ("wanx2.1-t2v-turb", "wanx2.1-t2v-turbo"),
+    ],
+)
+def test_a_mistyped_model_warning_names_the_nearest_known_one(name: str, nearest: str | None) -> None:
+    (warning,) = VideoRequest(model=name, prompt="a fox").validate()
+    assert f"Unknown model {name!r}" in warning
+    assert "sent as it is" in warning  # new models stay usable: a warning, not a refusal
+    if nearest:
+        assert f"(did you mean {nearest}?)" in warning
+    else:
+        assert "did you mean" not in warning
+
+
 @pytest.mark.parametrize(("family", "row"), CONTRACT_MODELS.items())
 def test_prompt_over_the_limit_warns_and_is_not_refused(family: str, row: tuple) -> None:
     limit = row[3]

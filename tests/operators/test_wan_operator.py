@@ -183,15 +183,17 @@ def test_retry_after_a_worker_timeout_re_attaches_instead_of_paying_twice(
 
     ti = run_dag(dag)[("generate", -1)]
 
+    result = xcom_of(ti)
+    logs = log_text(caplog, capfd)
     assert ti.try_number == 2
-    if AIRFLOW_3_3_PLUS:
-        assert ti.state == "success"
-        assert wan_emulator.create_count() == 1
-        result = xcom_of(ti)
-        assert result["status"] == "SUCCEEDED"
-        assert f"Re-attaching to Wan task {result['task_id']} (SUCCEEDED)" in log_text(caplog, capfd)
-    else:  # documented gap: no task state store before Airflow 3.3, the retry submits again
-        assert wan_emulator.create_count() == 2
+    assert ti.state == "success"
+    assert wan_emulator.create_count() == 1
+    assert result["status"] == "SUCCEEDED"
+    assert "did not finish in time (execution_timeout=1s, the shorter limit; last seen RUNNING)" in logs
+    if AIRFLOW_3_3_PLUS:  # by the id in the task state store
+        assert f"Re-attaching to Wan task {result['task_id']} (SUCCEEDED) from an earlier try" in logs
+    else:  # no task state store: found in the account's task list by its model and prompt
+        assert f"Re-attaching to Wan task {result['task_id']} (SUCCEEDED), found by its model" in logs
 
 
 def test_retry_after_a_polling_outage_re_attaches_to_the_deferred_task(
@@ -221,7 +223,12 @@ def test_retry_after_a_polling_outage_re_attaches_to_the_deferred_task(
     assert len(submitted) == 1
     if AIRFLOW_3_3_PLUS:
         assert ti.state == "success"
-        assert f"Re-attaching to Wan task {xcom_of(ti)['task_id']} (RUNNING)" in log_text(caplog, capfd)
+        # RUNNING as a rule; on a loaded machine the 2-second task may have finished by try 2
+        attached = re.search(
+            rf"Re-attaching to Wan task {xcom_of(ti)['task_id']} \((\w+)\)", log_text(caplog, capfd)
+        )
+        assert attached is not None
+        assert attached[1] in ("RUNNING", "SUCCEEDED")
     else:
         # Airflow 3.1.0 does not clear a deferred task's next_method when it goes up for retry (its
         # execution API leaves it set), so the retry resumes execute_complete with the same error event
@@ -312,7 +319,10 @@ def test_timeout_cancels_a_pending_task_and_fails_without_retry(
 
     assert ti.state == "failed"
     assert ti.try_number == 1
-    assert "did not finish within 0.5s (last seen PENDING); it was cancelled" in log_text(caplog, capfd)
+    assert (
+        "did not finish in time (timeout=0.5s, the shorter limit; last seen PENDING); it was cancelled"
+        in log_text(caplog, capfd)
+    )
     assert [r["status"] for r in emulator.request_log if r["endpoint"] == "cancel"] == [200]
     assert emulator.state()["statuses"] == {"CANCELED": 1}
 

@@ -207,18 +207,128 @@ def slow_connection(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[WanEmulat
     yield from slow_emulator_connection(monkeypatch)
 
 
-async def test_on_kill_cancels_a_pending_task(slow_connection: tuple[WanEmulator, str]) -> None:
+class ExecutionApiComms:
+    """The triggerer's supervisor channel, minus its socket: a trigger's ``GetTaskStates`` is answered
+    by the real execution API (in process, over the metadata DB), as the triggerer supervisor does."""
+
+    def __init__(self) -> None:
+        from airflow.sdk.execution_time.supervisor import InProcessTestSupervisor
+
+        self.client = InProcessTestSupervisor._api_client()
+        self.asked: list[Any] = []
+
+    async def asend(self, msg: Any) -> Any:
+        from airflow.sdk.execution_time.comms import TaskStatesResult
+
+        self.asked.append(msg)
+        answer = await asyncio.to_thread(
+            self.client.task_instances.get_task_states,
+            dag_id=msg.dag_id,
+            map_index=msg.map_index,
+            task_ids=msg.task_ids,
+            task_group_id=msg.task_group_id,
+            logical_dates=msg.logical_dates,
+            run_ids=msg.run_ids,
+        )
+        return TaskStatesResult.from_api_response(answer)
+
+
+@pytest.fixture
+def deferred_task_instance(request: pytest.FixtureRequest) -> Any:
+    """A real task instance of a real DAG run in the metadata DB, to be put in any state."""
+    import datetime as dt
+    import re
+
+    from airflow.sdk import DAG, task
+
+    from tests.operators.dag_runs import run_dag
+
+    with DAG(
+        re.sub(r"\W", "_", request.node.name)[:200], schedule=None, start_date=dt.datetime(2025, 1, 1)
+    ) as dag:
+
+        @task(task_id="generate")
+        def generate() -> None:
+            return None
+
+        generate()
+    return run_dag(dag)[("generate", -1)]
+
+
+def set_state(ti: Any, state: str | None) -> None:
+    """What the scheduler (deferred) or a user in the UI (failed, success, cleared) does to the row."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import update
+
+    with create_session() as session:
+        session.execute(update(TaskInstance).where(TaskInstance.id == ti.id).values(state=state))
+
+
+@pytest.mark.parametrize(
+    ("state", "cancels"),
+    [
+        ("deferred", 0),  # the trigger moved to another triggerer (apache/airflow#73454): keep waiting
+        ("failed", 1),  # a user marked the deferred task failed
+        ("success", 1),  # ... or succeeded
+        (None, 1),  # ... or cleared it
+    ],
+)
+async def test_on_kill_cancels_only_once_the_task_instance_is_no_longer_deferred(
+    slow_connection: tuple[WanEmulator, str],
+    deferred_task_instance: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    state: str | None,
+    cancels: int,
+) -> None:
+    from airflow.sdk.execution_time import task_runner
+
     emulator, conn_id = slow_connection
+    set_state(deferred_task_instance, state)
     wan_task_id = create_task(conn_id, "a queue that never moves")
     trigger = make_trigger(wan_task_id, wan_conn_id=conn_id)
+    trigger.task_instance = deferred_task_instance
     running = asyncio.create_task(first_event(trigger))
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.2)  # polling (the connection is read from the environment, not asked for)
+    comms = ExecutionApiComms()
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", comms, raising=False)
 
-    running.cancel()  # the triggerer stops the trigger, then tells it the user killed the task
+    running.cancel()  # the triggerer stops the trigger, then calls on_kill (Airflow 3.3)
     await trigger.on_kill()
 
-    assert WanHook(conn_id).get_task(wan_task_id).status.value == "CANCELED"
-    assert [r["status"] for r in emulator.request_log if r["endpoint"] == "cancel"] == [200]
+    (asked,) = comms.asked
+    assert (asked.dag_id, asked.run_ids, asked.task_ids) == (
+        deferred_task_instance.dag_id,
+        [deferred_task_instance.run_id],
+        ["generate"],
+    )
+    assert len([r for r in emulator.request_log if r["endpoint"] == "cancel"]) == cancels
+    expected = "CANCELED" if cancels else "PENDING"
+    assert WanHook(conn_id).get_task(wan_task_id).status.value == expected
+
+
+async def test_on_kill_without_a_task_instance_state_never_cancels(
+    slow_connection: tuple[WanEmulator, str],
+    deferred_task_instance: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from airflow.sdk.execution_time import task_runner
+
+    emulator, conn_id = slow_connection
+    wan_task_id = create_task(conn_id, "nobody to ask")
+    trigger = make_trigger(wan_task_id, wan_conn_id=conn_id)
+    await trigger.on_kill()  # no task instance: cannot tell a user's kill from a move
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", ExecutionApiComms(), raising=False)
+    deferred_task_instance.run_id = "a run Airflow does not know"
+    trigger.task_instance = deferred_task_instance
+    await trigger.on_kill()
+
+    assert not [r for r in emulator.request_log if r["endpoint"] == "cancel"]
+    logs = log_text(caplog, capfd)
+    assert "the trigger does not know its task instance" in logs
+    assert "Airflow does not know task instance generate of run a run Airflow does not know" in logs
 
 
 async def test_cleanup_never_cancels(slow_connection: tuple[WanEmulator, str]) -> None:

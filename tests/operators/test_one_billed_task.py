@@ -1,0 +1,311 @@
+"""One billed Wan task per task instance through the failures of issue 9, run by Airflow's task runner.
+
+Each test makes the failure happen against the emulator over HTTP and asserts what the emulator counted:
+creates it accepted (billed) and cancels it received.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from airflow.sdk import DAG
+
+from airflow_provider_wan.emulator import WanEmulator
+from airflow_provider_wan.operators.wan import CLAIM_KEY, WanTextToVideoOperator
+from tests.operators.dag_runs import AIRFLOW_3_3_PLUS, run_dag, xcom_of
+from tests.operators.test_wan_operator import (  # noqa: F401 (dag_id, slow_connection: fixtures)
+    FAST,
+    dag_id,
+    one_task_dag,
+    slow_connection,
+    submitted_ids,
+)
+from tests.triggers.helpers import SMALL, log_text
+
+
+def accepted(emulator: WanEmulator) -> int:
+    return emulator.create_count(accepted_only=True)
+
+
+def cancels(emulator: WanEmulator) -> list[Any]:
+    return [r["status"] for r in emulator.request_log if r["endpoint"] == "cancel"]
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> Callable[[], str]:
+    """Everything logged so far, read when called."""
+    return lambda: log_text(caplog, capfd)
+
+
+# -- fix 2: execution_timeout shorter than timeout --------------------------------------------------
+
+
+@pytest.mark.parametrize("deferrable", [True, False])
+def test_execution_timeout_shorter_than_timeout_cancels_the_pending_task_and_says_timeout(
+    slow_connection: tuple[WanEmulator, str],  # noqa: F811
+    dag_id: str,  # noqa: F811
+    logs: Callable[[], str],
+    deferrable: bool,
+) -> None:
+    emulator, conn_id = slow_connection
+    dag = one_task_dag(
+        dag_id,
+        prompt="a queue longer than the try",
+        wan_conn_id=conn_id,
+        deferrable=deferrable,
+        timeout=1800,
+        execution_timeout=dt.timedelta(seconds=3),
+    )
+
+    ti = run_dag(dag)[("generate", -1)]
+
+    assert ti.state == "failed"
+    assert "did not finish in time (execution_timeout=3s, the shorter limit; last seen PENDING); it was " in (
+        logs()
+    )
+    assert accepted(emulator) == 1
+    assert cancels(emulator) == [200]
+    assert emulator.state()["statuses"] == {"CANCELED": 1}
+
+
+# -- fix 3: a failure after success ----------------------------------------------------------------
+
+
+def fail_first_try_after_success(context: Any, result: Any) -> None:
+    if context["ti"].try_number == 1:
+        raise RuntimeError("post_execute failed after the video was done")
+
+
+@pytest.mark.parametrize("deferrable", [True, False])
+def test_a_failure_after_success_retries_into_the_same_video(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,  # noqa: F811
+    logs: Callable[[], str],
+    deferrable: bool,
+) -> None:
+    dag = one_task_dag(
+        dag_id,
+        prompt="a video worth keeping",
+        deferrable=deferrable,
+        retries=1,
+        retry_delay=dt.timedelta(0),
+        post_execute=fail_first_try_after_success,
+    )
+
+    ti = run_dag(dag)[("generate", -1)]
+
+    result = xcom_of(ti)
+    assert (ti.state, ti.try_number) == ("success", 2)
+    assert accepted(wan_emulator) == 1
+    assert submitted_ids(wan_connection) == [result["task_id"]]
+    assert result["status"] == "SUCCEEDED"
+    if AIRFLOW_3_3_PLUS or not deferrable:
+        assert f"Re-attaching to Wan task {result['task_id']} (SUCCEEDED)" in logs()
+    # else Airflow 3.1.0 resumes a retried deferred task with its previous trigger event (the success)
+    assert cancels(wan_emulator) == []
+
+
+# -- fix 4: a create whose answer is lost ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("deferrable", [True, False])
+def test_an_ambiguous_create_is_reconciled_without_a_person(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,  # noqa: F811
+    logs: Callable[[], str],
+    deferrable: bool,
+) -> None:
+    # The emulator creates (and bills) the task, then drops the connection without answering.
+    wan_emulator.set_faults("create", accept_then_drop=1.0)
+    dag = one_task_dag(dag_id, prompt="an answer lost on the way", deferrable=deferrable)
+
+    ti = run_dag(dag)[("generate", -1)]
+
+    result = xcom_of(ti)
+    logged = logs()
+    assert ti.state == "success"
+    assert ti.try_number == 1  # found in the same try: no retry needed
+    assert accepted(wan_emulator) == 1
+    assert [r["status"] for r in wan_emulator.request_log if r["endpoint"] == "create"] == [
+        "accepted-then-dropped"
+    ]
+    assert f"Re-attaching to Wan task {result['task_id']} (PENDING), found by its model and prompt" in logged
+    assert result["status"] == "SUCCEEDED"
+
+
+def test_a_create_lost_for_good_is_sent_once_more(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,  # noqa: F811
+    logs: Callable[[], str],
+) -> None:
+    # The connection drops before the create takes effect: nothing to find, so it is sent again; the
+    # second drop fails the try as retryable, and the retry (the outage over) submits the one task.
+    wan_emulator.set_faults("create", drop=1.0)
+    dag = one_task_dag(
+        dag_id,
+        prompt="never arrived",
+        retries=1,
+        retry_delay=dt.timedelta(0),
+        on_retry_callback=lambda context: wan_emulator.clear_faults(),
+    )
+
+    ti = run_dag(dag)[("generate", -1)]
+
+    creates = [r["status"] for r in wan_emulator.request_log if r["endpoint"] == "create"]
+    assert (ti.state, ti.try_number) == ("success", 2)
+    assert creates == ["dropped", "dropped", 200]
+    assert accepted(wan_emulator) == 1
+    assert "Two creates in a row lost their answer" in logs()
+
+
+def test_a_worker_killed_while_the_create_is_answered_re_attaches_on_retry(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,  # noqa: F811
+    logs: Callable[[], str],
+) -> None:
+    # Wan accepts the create and holds the answer back 3 s; execution_timeout kills the try after 1 s,
+    # between the create and the state write. The retry finds the task from the recorded intent (3.3+),
+    # or from the DAG run's start (3.1/3.2, no task state store).
+    wan_emulator.set_faults("create", accept_then_delay=3.0)
+    dag = one_task_dag(
+        dag_id,
+        prompt="a create answered too late",
+        deferrable=False,
+        execution_timeout=dt.timedelta(seconds=1),
+        retries=1,
+        retry_delay=dt.timedelta(0),
+        on_retry_callback=lambda context: finish_all(wan_emulator),
+    )
+
+    ti = run_dag(dag)[("generate", -1)]
+
+    logged = logs()
+    result = xcom_of(ti)
+    assert (ti.state, ti.try_number) == ("success", 2)
+    assert accepted(wan_emulator) == 1
+    assert [r["endpoint"] for r in wan_emulator.request_log].count("create") == 1
+    assert "found by its model and prompt" in logged
+    if AIRFLOW_3_3_PLUS:
+        assert "An earlier try sent a create but recorded no task id" in logged
+    else:
+        assert "A retry without a task state store" in logged
+    assert result["status"] == "SUCCEEDED"
+
+
+def finish_all(emulator: WanEmulator) -> None:
+    """Between the tries: the faults end and the emulator's tasks finish (its clock jumps ahead)."""
+    emulator.clear_faults()
+    emulator.advance_clock(10)
+
+
+def test_siblings_with_the_same_prompt_never_attach_to_the_same_task(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,  # noqa: F811
+) -> None:
+    # Three mapped task instances, one prompt, every create answer lost: each finds a task, and the
+    # claims keep any two from taking the same one.
+    wan_emulator.set_faults("create", accept_then_drop=1.0)
+    with DAG(dag_id, schedule=None, start_date=dt.datetime(2025, 1, 1)) as dag:
+        WanTextToVideoOperator.partial(
+            task_id="generate", prompt="the same prompt three times", deferrable=True, **SMALL, **FAST
+        ).expand(seed=[1, 2, 3])  # the query answer shows no seed to tell them apart
+
+    found = run_dag(dag)
+    tis = [found[("generate", index)] for index in range(3)]
+
+    results = [xcom_of(ti) for ti in tis]
+    claims = [ti.xcom_pull(task_ids="generate", key=CLAIM_KEY, map_indexes=ti.map_index) for ti in tis]
+    assert [ti.state for ti in tis] == ["success"] * 3
+    assert accepted(wan_emulator) == 3
+    assert len({r["task_id"] for r in results}) == 3
+    assert [c["wan_task_id"] for c in claims] == [r["task_id"] for r in results]
+
+
+def test_a_lost_create_never_takes_the_task_a_sibling_claimed(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,  # noqa: F811
+) -> None:
+    # Two mapped task instances, one prompt. The first creates its task and claims it. Every create of
+    # the second is dropped before Wan takes it, so all it finds is the first one's task, which it
+    # must not take; its retry (the faults over) submits its own.
+    def drop_creates_of_the_second(context: Any) -> None:
+        if context["ti"].map_index == 1 and context["ti"].try_number == 1:
+            wan_emulator.set_faults("create", drop=1.0)
+
+    with DAG(dag_id, schedule=None, start_date=dt.datetime(2025, 1, 1)) as dag:
+        WanTextToVideoOperator.partial(
+            task_id="generate",
+            prompt="one prompt, two videos",
+            deferrable=False,
+            retries=1,
+            retry_delay=dt.timedelta(0),
+            pre_execute=drop_creates_of_the_second,
+            on_retry_callback=lambda context: wan_emulator.clear_faults(),
+            **SMALL,
+            **FAST,
+        ).expand(seed=[1, 2])
+
+    found = run_dag(dag)
+    first, second = found[("generate", 0)], found[("generate", 1)]
+
+    assert (first.state, second.state, second.try_number) == ("success", "success", 2)
+    assert accepted(wan_emulator) == 2
+    assert xcom_of(first)["task_id"] != xcom_of(second)["task_id"]
+    assert [r["status"] for r in wan_emulator.request_log if r["endpoint"] == "create"] == [
+        200,
+        "dropped",
+        "dropped",
+        200,
+    ]
+
+
+# -- issue 10, items 7 and 8 -------------------------------------------------------------------------
+
+
+def test_a_mistyped_model_is_warned_about_at_parse_and_run_time_and_still_sent(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,  # noqa: F811
+    logs: Callable[[], str],
+) -> None:
+    dag = one_task_dag(dag_id, prompt="a typo", model="wan2.6-t2w", size=None, duration=None, audio=None)
+    parsed = logs()  # what parsing the DAG logged (read once: the next read has only what came after)
+
+    ti = run_dag(dag)[("generate", -1)]
+
+    assert "Unknown model 'wan2.6-t2w' (did you mean wan2.6-t2v?)" in parsed
+    assert "Unknown model 'wan2.6-t2w' (did you mean wan2.6-t2v?)" in logs()
+    assert ti.state == "failed"  # the service refuses the name; we did not
+    assert [r["endpoint"] for r in wan_emulator.request_log].count("create") == 1
+
+
+@pytest.mark.parametrize("deferrable", [True, False])
+def test_the_signed_video_url_is_in_no_log_line_and_not_in_xcom(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,  # noqa: F811
+    logs: Callable[[], str],
+    deferrable: bool,
+) -> None:
+    ti = run_dag(one_task_dag(dag_id, prompt="a secret address", deferrable=deferrable))[("generate", -1)]
+
+    result = xcom_of(ti)
+    signed = wan_emulator.task(result["task_id"])
+    logged = logs()
+    assert ti.state == "success"
+    assert result["video_url"].endswith(".mp4?…")  # where the video is, without the credential
+    assert f"Wan task {result['task_id']} succeeded: {result['video_url']}" in logged
+    for text in (logged, json.dumps(result)):
+        assert "Signature=" not in text
+        assert "OSSAccessKeyId=" not in text
+    assert signed["status"] == "SUCCEEDED"
