@@ -454,7 +454,7 @@ def postgres_bin() -> Path:
     """Debian's PostgreSQL server binaries (the newest installed major version)."""
     versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parts[-3]))
     if not versions:
-        raise DeploymentError("PostgreSQL is not installed (Debian package postgresql; see .ci/services.sh)")
+        raise DeploymentError("PostgreSQL is not installed (Debian package postgresql; .ci/services.sh)")
     return versions[-1].parent
 
 
@@ -509,10 +509,15 @@ class CeleryDeployment(AirflowDeployment):
         self.wait_healthy(["triggerer"])
 
     def start_redis(self) -> None:
+        redis_server = shutil.which("redis-server")
+        if redis_server is None:
+            raise DeploymentError(
+                "redis-server is not installed (Debian package redis-server; .ci/services.sh)"
+            )
         data = self.home / "redis"
         data.mkdir(exist_ok=True)
         argv = [
-            "redis-server",
+            redis_server,
             *("--port", str(self.redis_port), "--bind", "127.0.0.1", "--dir", str(data)),
             *("--save", "", "--appendonly", "no", "--daemonize", "no"),
         ]
