@@ -49,6 +49,7 @@ CLAIM_KEY = "wan_task_claim"
 # execute's share of a short execution_timeout kept back for cancelling and failing cleanly
 TIMEOUT_MARGIN_SHARE = 0.25
 TIMEOUT_MARGIN_MAX = 5.0
+MAX_CREATES_PER_TRY = 2  # a lost create with nothing found is sent once more, then left to a retry
 MAX_AUDIO_BYTES = 15 * 1024 * 1024  # the service refuses larger audio files
 DEFERRAL_GRACE = 60.0  # Airflow's deferral timeout fires this much after the trigger's own timeout event
 
@@ -296,27 +297,35 @@ class WanTextToVideoOperator(BaseOperator):
         record = {"request": self._shown_body(), "intent": intent.to_dict()}
         if store is not None:
             store.set(STATE_KEY, record)
-        for attempt in (1, 2):
+        sent = 1
+        while True:
             try:
-                task = self.hook.create_task(request)
+                return self._create(context, store, request, record)
             except WanCreateUncertainError as error:
                 self.log.warning("%s. Looking for it in the account's task list", error)
                 found = self._reconcile(context, store, request, Window.after_intent(intent, _now()))
                 if found is not None:
                     return found
-                if attempt == 2:
+                if sent == MAX_CREATES_PER_TRY:
                     raise WanTaskError(
-                        f"Two creates in a row lost their answer and no task matching them was found: "
+                        f"{sent} creates in a row lost their answer and no task matching them was found: "
                         f"{error}. A retry looks for them again before submitting",
                         code=error.code,
                     ) from error
                 self.log.warning("No task matching the lost create was found; submitting once more")
-            except WanApiError as error:
-                raise call_error(error, "submitting the task") from error
-            else:
-                self._hold(context, store, task, record)
-                return task
-        raise AssertionError("unreachable")  # pragma: no cover
+                sent += 1
+
+    def _create(self, context: Context, store: Any, request: VideoRequest, record: dict[str, Any]) -> WanTask:
+        from airflow_provider_wan.hooks.wan import WanCreateUncertainError
+
+        try:
+            task = self.hook.create_task(request)
+        except WanCreateUncertainError:
+            raise
+        except WanApiError as error:
+            raise call_error(error, "submitting the task") from error
+        self._hold(context, store, task, record)
+        return task
 
     def _hold(self, context: Context, store: Any, task: WanTask, record: dict[str, Any]) -> None:
         """Keep the task's id for this task instance's retries, and publish it as claimed."""

@@ -135,7 +135,8 @@ def test_an_ambiguous_create_is_reconciled_without_a_person(
     assert [r["status"] for r in wan_emulator.request_log if r["endpoint"] == "create"] == [
         "accepted-then-dropped"
     ]
-    assert f"Re-attaching to Wan task {result['task_id']} (PENDING), found by its model and prompt" in logged
+    assert f"Re-attaching to Wan task {result['task_id']} (" in logged  # PENDING, or RUNNING if slow
+    assert "), found by its model and prompt" in logged
     assert result["status"] == "SUCCEEDED"
 
 
@@ -162,7 +163,7 @@ def test_a_create_lost_for_good_is_sent_once_more(
     assert (ti.state, ti.try_number) == ("success", 2)
     assert creates == ["dropped", "dropped", 200]
     assert accepted(wan_emulator) == 1
-    assert "Two creates in a row lost their answer" in logs()
+    assert "2 creates in a row lost their answer" in logs()
 
 
 def test_a_worker_killed_while_the_create_is_answered_re_attaches_on_retry(
@@ -235,11 +236,11 @@ def test_a_lost_create_never_takes_the_task_a_sibling_claimed(
     wan_connection: str,
     dag_id: str,  # noqa: F811
 ) -> None:
-    # Two mapped task instances, one prompt. The first creates its task and claims it. Every create of
-    # the second is dropped before Wan takes it, so all it finds is the first one's task, which it
-    # must not take; its retry (the faults over) submits its own.
+    # Two mapped task instances, one prompt. The one that runs first creates its task and claims it.
+    # Every create of the other is dropped before Wan takes it, so all it finds is the first one's task,
+    # which it must not take; its retry (the faults over) submits its own.
     def drop_creates_of_the_second(context: Any) -> None:
-        if context["ti"].map_index == 1 and context["ti"].try_number == 1:
+        if context["ti"].try_number == 1 and accepted(wan_emulator) == 1:
             wan_emulator.set_faults("create", drop=1.0)
 
     with DAG(dag_id, schedule=None, start_date=dt.datetime(2025, 1, 1)) as dag:
@@ -256,11 +257,12 @@ def test_a_lost_create_never_takes_the_task_a_sibling_claimed(
         ).expand(seed=[1, 2])
 
     found = run_dag(dag)
-    first, second = found[("generate", 0)], found[("generate", 1)]
+    tis = [found[("generate", 0)], found[("generate", 1)]]
 
-    assert (first.state, second.state, second.try_number) == ("success", "success", 2)
+    assert [ti.state for ti in tis] == ["success", "success"]
+    assert sorted(ti.try_number for ti in tis) == [1, 2]
     assert accepted(wan_emulator) == 2
-    assert xcom_of(first)["task_id"] != xcom_of(second)["task_id"]
+    assert xcom_of(tis[0])["task_id"] != xcom_of(tis[1])["task_id"]
     assert [r["status"] for r in wan_emulator.request_log if r["endpoint"] == "create"] == [
         200,
         "dropped",

@@ -81,7 +81,8 @@ async def test_success_event_carries_the_finished_task(
     assert event["status"] == "success"
     assert event["wan_task_id"] == wan_task_id
     assert event["task"]["status"] == "SUCCEEDED"
-    assert event["task"]["video_url"].startswith(wan_emulator.root_url)
+    assert event["task"]["video_url"] == f"{wan_emulator.root_url}/oss/{wan_task_id}.mp4?…"
+    assert "Signature" not in json.dumps(event)  # events are stored and logged: no signed query
     assert event["task"]["usage"]["duration"] == 5
     json.dumps(event)  # crosses the triggerer/worker boundary as JSON
 
