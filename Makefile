@@ -9,7 +9,7 @@ DEMO_ARGS ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)
 
-.PHONY: test lint demo bench clean
+.PHONY: test system-packages lint demo package-check clean
 
 $(STAMP): pyproject.toml Makefile $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,12 @@ $(STAMP): pyproject.toml Makefile $(CONSTRAINTS)
 		$(if $(CONSTRAINTS),--constraint $(CONSTRAINTS))
 	touch $(STAMP)
 
-test: $(STAMP)
+# Debian's chromium, redis-server and postgresql, installed by the script CI uses (or a message saying
+# what to install, when it cannot).
+system-packages:
+	bash .ci/services.sh
+
+test: $(STAMP) system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -28,6 +33,10 @@ lint: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
+
+# Build sdist and wheel, twine check them, run the first example DAG from the wheel in a clean venv.
+package-check: $(STAMP)
+	VENV=$(VENV) bash .ci/package/check.sh $(AIRFLOW_VERSION)
 
 clean:
 	rm -rf .venv .venv-*

@@ -26,7 +26,7 @@ from typing import Any
 from airflow.sdk import DAG, Param, task
 
 from airflow_provider_wan.operators.wan import WanTextToVideoOperator
-from airflow_provider_wan.transfers.wan_to_s3 import WanVideoToS3Operator
+from airflow_provider_wan.transfers.wan_to_s3 import WanS3DestinationCheckOperator, WanVideoToS3Operator
 
 BUCKET = os.environ.get("WAN_EXAMPLE_BUCKET", "wan-videos")
 POOL = os.environ.get("WAN_EXAMPLE_POOL", "wan_api")
@@ -62,6 +62,8 @@ with DAG(
     tags=["wan", "example"],
     doc_md=__doc__,
 ) as dag:
+    # Before anything is billed: the bucket exists and this AWS connection may write to it.
+    check_bucket = WanS3DestinationCheckOperator(task_id="check_s3_bucket", s3_bucket=BUCKET)
 
     @task
     def load_prompts(params: dict[str, Any]) -> list[str]:
@@ -74,6 +76,8 @@ with DAG(
             raise ValueError(f"prompts_file {params['prompts_file']!r} holds no prompt")
         return prompts
 
+    prompts = load_prompts()
+    check_bucket >> prompts
     generate = WanTextToVideoOperator.partial(
         task_id="generate_video",
         model="wan2.6-t2v",
@@ -82,7 +86,7 @@ with DAG(
         deferrable=True,
         **POLLING,
         pool=POOL,
-    ).expand(prompt=load_prompts())
+    ).expand(prompt=prompts)
 
     WanVideoToS3Operator.partial(task_id="copy_to_s3", s3_bucket=BUCKET, pool=POOL).expand_kwargs(
         generate.output.map(copy_arguments)

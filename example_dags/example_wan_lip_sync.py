@@ -16,7 +16,7 @@ from datetime import datetime
 from airflow.sdk import DAG, Param
 
 from airflow_provider_wan.operators.wan import WanTextToVideoOperator
-from airflow_provider_wan.transfers.wan_to_s3 import WanVideoToS3Operator
+from airflow_provider_wan.transfers.wan_to_s3 import WanS3DestinationCheckOperator, WanVideoToS3Operator
 
 BUCKET = os.environ.get("WAN_EXAMPLE_BUCKET", "wan-videos")
 # Pauses between status checks: a first look soon, then slower up to the vendor's suggested 15 s.
@@ -37,6 +37,8 @@ with DAG(
     tags=["wan", "example"],
     doc_md=__doc__,
 ) as dag:
+    # Before anything is billed: the bucket exists and this AWS connection may write to it.
+    check_bucket = WanS3DestinationCheckOperator(task_id="check_s3_bucket", s3_bucket=BUCKET)
     generate = WanTextToVideoOperator(
         task_id="generate_talking_presenter",
         model="wan2.6-t2v",
@@ -56,3 +58,4 @@ with DAG(
         generation=generate.output,
         s3_bucket=BUCKET,
     )
+    check_bucket >> generate

@@ -1,7 +1,8 @@
 """Prompt -> Wan video -> S3: the first DAG to run (``make demo`` runs it against the local emulator).
 
-The video is generated in the triggerer (deferrable: no worker slot is held while Wan renders, which
-takes minutes), then streamed into S3 at once, because Wan's video URL dies after 24 hours.
+The bucket is checked first (a video is billed once created; a bad bucket must fail before that). The
+video is generated in the triggerer (deferrable: no worker slot is held while Wan renders, which takes
+minutes), then streamed into S3 at once, because Wan's video URL dies after 24 hours.
 
 Needs a ``wan_default`` connection (API key; region, or the emulator's base URL as host) and an
 ``aws_default`` connection that may write to the bucket. Settings come from the environment:
@@ -17,7 +18,7 @@ from datetime import datetime
 from airflow.sdk import DAG, Param
 
 from airflow_provider_wan.operators.wan import WanTextToVideoOperator
-from airflow_provider_wan.transfers.wan_to_s3 import WanVideoToS3Operator
+from airflow_provider_wan.transfers.wan_to_s3 import WanS3DestinationCheckOperator, WanVideoToS3Operator
 
 BUCKET = os.environ.get("WAN_EXAMPLE_BUCKET", "wan-videos")
 # Pauses between status checks: a first look soon, then slower up to the vendor's suggested 15 s.
@@ -45,6 +46,8 @@ with DAG(
     tags=["wan", "example"],
     doc_md=__doc__,
 ) as dag:
+    # Before anything is billed: the bucket exists and this AWS connection may write to it.
+    check_bucket = WanS3DestinationCheckOperator(task_id="check_s3_bucket", s3_bucket=BUCKET)
     generate = WanTextToVideoOperator(
         task_id="generate_video",
         model="wan2.6-t2v",
@@ -59,5 +62,5 @@ with DAG(
         wan_task_id="{{ ti.xcom_pull(task_ids='generate_video')['task_id'] }}",
         generation=generate.output,
         s3_bucket=BUCKET,
-        s3_key="wan/{{ dag.dag_id }}/{{ run_id }}.mp4",
     )
+    check_bucket >> generate

@@ -2,8 +2,10 @@
 
 Starts the Wan emulator and a local S3 (moto) on loopback, wires Airflow's ``wan_default`` and
 ``aws_default`` connections to them through environment variables, runs ``example_wan_text_to_video``
-with ``airflow dags test`` in a throw-away AIRFLOW_HOME, then reads the MP4 back from S3 and prints its
-S3 URI, size, duration and codecs. Everything it starts is stopped again, also on failure or Ctrl-C.
+with ``airflow dags test`` in a throw-away AIRFLOW_HOME, then reads the MP4 back from S3, saves a copy
+to a local file (``--output``) and prints its path, size, duration and codecs. The arguments are checked
+first with the operator's own validation, so a bad one costs nothing. Everything it starts is stopped
+again, also on failure or Ctrl-C; logs are kept (and their path printed) only on failure or ``--keep``.
 
 Ports: ``--emulator-port`` / ``WAN_DEMO_EMULATOR_PORT`` (default 8765) and ``--s3-port`` /
 ``WAN_DEMO_S3_PORT`` (default 5055).
@@ -31,6 +33,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DAG_ID = "example_wan_text_to_video"
+# The request the example DAG sends with the demo's arguments (its model and default size).
+MODEL = "wan2.6-t2v"
+SIZE = "1280*720"
+DEFAULT_OUTPUT = ROOT / ".artifacts" / "demo" / f"{DAG_ID}.mp4"
 API_KEY = "sk-demo-emulator-key"
 BUCKET = "wan-demo"
 S3_REGION = "us-east-1"
@@ -118,8 +124,32 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--task-seconds", type=float, default=8.0, help="how long the emulator takes per video (default 8)"
     )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help=f"where to save the MP4 (default {DEFAULT_OUTPUT})",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary AIRFLOW_HOME and logs")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    refusal = request_refusal(args.prompt, args.duration)
+    if refusal:
+        parser.error(refusal)
+    return args
+
+
+def request_refusal(prompt: str | None, duration: int) -> str | None:
+    """Why the video request these arguments make would be refused (the operator's own check), if it is."""
+    from airflow_provider_wan.api import VideoRequest, WanValidationError
+
+    if prompt is not None and not prompt.strip():
+        return "--prompt is empty: give the video a prompt, or leave --prompt out for the DAG's own"
+    request = VideoRequest(model=MODEL, prompt=prompt or "the DAG's own prompt", size=SIZE, duration=duration)
+    try:
+        request.validate()
+    except WanValidationError as error:
+        return f"{error} (--{error.parameter})"
+    return None
 
 
 def ensure_port_free(port: int, what: str, option: str, env_var: str) -> None:
@@ -132,8 +162,15 @@ def ensure_port_free(port: int, what: str, option: str, env_var: str) -> None:
             raise DemoError(
                 f"port {port} on 127.0.0.1 is taken ({error.strerror}), so the {what} cannot start there.\n"
                 f"    Stop whatever listens on it (an earlier demo still running?), or pick another port:\n"
-                f"    {option} PORT, or {env_var}=PORT make demo"
+                f'    make demo DEMO_ARGS="{option} {free_port()}"\n'
+                f"    (scripts/demo.py {option} PORT, or {env_var}=PORT make demo)"
             ) from None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def wait_until(what: str, ready: Any, timeout: float, on_timeout: str) -> Any:
@@ -221,8 +258,9 @@ def run_airflow(args: Sequence[str], env: dict[str, str], log_path: Path, what: 
         )
 
 
-def read_back(s3: Any) -> tuple[str, dict[str, Any]]:
-    """The video the DAG stored, as its S3 URI and what PyAV reads in the bytes fetched from S3."""
+def read_back(s3: Any, output: Path) -> tuple[str, dict[str, Any]]:
+    """The video the DAG stored: its S3 URI and what PyAV reads in the bytes fetched from S3, which are
+    also saved to ``output`` (the local S3 stops with the demo)."""
     import av
 
     listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"wan/{DAG_ID}/").get("Contents", [])
@@ -231,6 +269,8 @@ def read_back(s3: Any) -> tuple[str, dict[str, Any]]:
         raise DemoError(f"expected one MP4 under s3://{BUCKET}/wan/{DAG_ID}/, found {videos or 'none'}")
     stored = s3.get_object(Bucket=BUCKET, Key=videos[0])
     data = stored["Body"].read()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(data)
     with av.open(io.BytesIO(data)) as container:
         video = container.streams.video[0]
         audio = container.streams.audio
@@ -262,12 +302,15 @@ def run_demo(args: argparse.Namespace, work: Path, services: Services) -> None:
     with step("preparing a throw-away Airflow database"):
         run_airflow(["db", "migrate"], env, work / "db-migrate.log", "airflow db migrate")
     conf = {"duration": args.duration} | ({"prompt": args.prompt} if args.prompt else {})
-    log_path = work / "dags-test.log"
-    with step(f"running {DAG_ID} with airflow dags test (log: {log_path})"):
-        run_airflow(["dags", "test", DAG_ID, "--conf", json.dumps(conf)], env, log_path, "the DAG run")
+    with step(f"running {DAG_ID} with airflow dags test"):
+        run_airflow(
+            ["dags", "test", DAG_ID, "--conf", json.dumps(conf)], env, work / "dags-test.log", "the DAG run"
+        )
+    output = args.output.resolve()
     with step("reading the video back from S3"):
-        uri, facts = read_back(s3)
-    print(f"\nThe video is at {uri}")
+        uri, facts = read_back(s3, output)
+    print(f"\nThe video is at {output}")
+    print(f"    stored in S3 as {uri} (on the demo's local S3, which stops with the demo)")
     for name, value in facts.items():
         print(f"    {name:<12} {value}")
 

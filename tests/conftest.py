@@ -1,77 +1,55 @@
-"""Test session set-up: a private AIRFLOW_HOME with a migrated SQLite database, made before Airflow loads."""
+"""Our tests use the kit users get (``airflow_provider_wan.testing``): its isolated Airflow home is set up
+by the ``wan_airflow_isolated_home`` ini option before any test module imports Airflow."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tempfile
+import re
+import socket
 from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-_HOME = Path(tempfile.mkdtemp(prefix="wan-airflow-home-"))
-os.environ.update(
-    {
-        "AIRFLOW_HOME": str(_HOME),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(_HOME / "dags"),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME / 'airflow.db'}",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-    }
-)
+if TYPE_CHECKING:
+    from airflow_provider_wan.emulator import WanEmulator
+    from airflow_provider_wan.testing.dag_runs import WanAirflow
+    from airflow_provider_wan.testing.s3 import WanS3
 
 
-def pytest_configure(config: object) -> None:
-    """Migrate the test database once per session, in a subprocess so this process stays clean."""
-    if not (_HOME / "airflow.db").exists():
-        subprocess.run(
-            [sys.executable, "-m", "airflow", "db", "migrate"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            env=os.environ.copy(),
-        )
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_airflow(wan_airflow: WanAirflow) -> WanAirflow:
+    """Every test may touch Airflow's database (connections, XCom, task runs): migrate it first."""
+    return wan_airflow
 
 
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on right now."""
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """A real moto S3 server on loopback, for the whole session."""
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+def s3_endpoint(wan_s3_server: WanS3) -> str:
+    """The URL of the kit's moto S3 server."""
+    return wan_s3_server.endpoint_url
 
 
 @pytest.fixture
-def aws_connection(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """``aws_default`` pointing at the moto server (JSON form of an env connection); returns its id."""
-    import json
-
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_AWS_DEFAULT",
-        json.dumps(
-            {
-                "conn_type": "aws",
-                "login": "testing",
-                "password": "testing",
-                "extra": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"},
-            }
-        ),
-    )
+def aws_connection(wan_s3: WanS3) -> str:
+    """``aws_default`` pointing at the kit's moto server (emptied for this test); returns its id."""
     return "aws_default"
+
+
+@pytest.fixture
+def dag_id(request: pytest.FixtureRequest) -> str:
+    """A DAG id unique to the test (its node name)."""
+    return re.sub(r"\W", "_", request.node.name)[:200]
+
+
+@pytest.fixture
+def slow_connection(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[WanEmulator, str]]:
+    """A second emulator whose tasks wait PENDING for an hour, and the connection id to it."""
+    from tests.triggers.helpers import slow_emulator_connection
+
+    yield from slow_emulator_connection(monkeypatch)

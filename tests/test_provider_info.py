@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,3 +72,30 @@ def test_connection_types_match_their_hooks() -> None:
         hook = _import("hook-class-name", conn["hook-class-name"])
         assert hook.conn_type == conn["connection-type"]
         assert hook.hook_name == conn["hook-name"]
+
+
+def test_form_region_table_matches_the_contract() -> None:
+    """The form writes the regions out (to stay import-free); they must be the contract's."""
+    from airflow_provider_wan.api import REGIONS
+    from airflow_provider_wan.api.endpoints import DEFAULT_REGION
+    from airflow_provider_wan.hooks import form
+
+    assert {region.id: region.name for region in REGIONS.values()} == form.REGION_NAMES
+    assert form.DEFAULT_REGION == DEFAULT_REGION
+
+
+def test_provider_info_imports_nothing_heavy() -> None:
+    """Every Airflow process calls it: it loads neither the contract module nor Airflow nor any client."""
+    code = (
+        "import json, sys\n"
+        "from airflow_provider_wan.get_provider_info import get_provider_info\n"
+        "get_provider_info()\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('airflow'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == [
+        "airflow_provider_wan",
+        "airflow_provider_wan.get_provider_info",
+        "airflow_provider_wan.hooks",
+        "airflow_provider_wan.hooks.form",
+    ]

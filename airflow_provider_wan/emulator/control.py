@@ -12,7 +12,7 @@ No authentication *(the emulator listens on loopback for tests)*; these calls ar
 ``DELETE /_emulator/faults``                 clear every fault
 ``POST   /_emulator/limits``                 ``{"enabled": false}``: account limits off (or on)
 ``POST   /_emulator/timing``                 ``{"task_seconds"?, "queue_seconds"?}`` for new tasks
-``POST   /_emulator/creates``                ``{"api_key"?, "prompt"?, "accepted_only"?}`` → ``{"count"}``
+``POST   /_emulator/creates``                ``{"api_key"?, "prompt"?, "include_refused"?}`` → ``{"count"}``
 ``GET    /_emulator/requests``               ``{"requests": [...]}``: the request log
 ``GET    /_emulator/video-authorization``    ``{"requests": [...]}``: downloads that sent Authorization
 ``GET    /_emulator/tasks/{task_id}``        a task's internal state (404 when unknown)
@@ -111,7 +111,9 @@ class _Control:
 
     def creates(self, request: web.Request, payload: dict[str, Any]) -> Any:
         count = self.emulation.account.create_count(
-            payload.get("api_key"), payload.get("prompt"), accepted_only=bool(payload.get("accepted_only"))
+            payload.get("api_key"),
+            payload.get("prompt"),
+            include_refused=bool(payload.get("include_refused")),
         )
         return {"count": count}
 

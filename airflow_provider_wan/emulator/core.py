@@ -48,8 +48,8 @@ class Emulation:
             return {
                 "tasks": len(account.tasks),
                 "statuses": statuses,
-                "creates": account.create_count(),
-                "accepted_creates": account.create_count(accepted_only=True),
+                "creates": account.create_count(include_refused=True),
+                "accepted_creates": account.create_count(),
                 "requests": len(account.request_log()),
                 "video_requests_with_authorization": len(account.video_authorization()),
                 "clock": {"now": self.clock.now(), "offset": self.clock.offset},

@@ -40,9 +40,9 @@ class RemoteEmulator:
         self._call("POST", "/timing", {"task_seconds": task_seconds, "queue_seconds": queue_seconds})
 
     def create_count(
-        self, api_key: str | None = None, prompt: str | None = None, *, accepted_only: bool = False
+        self, api_key: str | None = None, prompt: str | None = None, *, include_refused: bool = False
     ) -> int:
-        payload = {"api_key": api_key, "prompt": prompt, "accepted_only": accepted_only}
+        payload = {"api_key": api_key, "prompt": prompt, "include_refused": include_refused}
         return int(self._call("POST", "/creates", payload)["count"])
 
     @property

@@ -208,10 +208,11 @@ class WanEmulator:
         self.emulation.account.set_timing(task_seconds, queue_seconds)
 
     def create_count(
-        self, api_key: str | None = None, prompt: str | None = None, *, accepted_only: bool = False
+        self, api_key: str | None = None, prompt: str | None = None, *, include_refused: bool = False
     ) -> int:
-        """Create calls made with a valid key, by key and/or prompt; ``accepted_only``: those given a task."""
-        return self.emulation.account.create_count(api_key, prompt, accepted_only=accepted_only)
+        """Create calls the service accepted (answered with a task), by key and/or prompt;
+        ``include_refused=True`` also counts the refused ones (a 400, a 429, a fault)."""
+        return self.emulation.account.create_count(api_key, prompt, include_refused=include_refused)
 
     @property
     def request_log(self) -> list[dict[str, Any]]:

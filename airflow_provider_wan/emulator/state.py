@@ -280,9 +280,9 @@ class Account:
             )
 
     def create_count(
-        self, api_key: str | None = None, prompt: str | None = None, *, accepted_only: bool = False
+        self, api_key: str | None = None, prompt: str | None = None, *, include_refused: bool = False
     ) -> int:
-        """Create calls made with a valid key (optionally only those answered 200 with a task)."""
+        """Create calls made with a valid key that got a task (``include_refused``: refused ones too)."""
         wanted = key_id(api_key) if api_key is not None else None
         with self.lock:
             return sum(
@@ -290,7 +290,7 @@ class Account:
                 for (key, text, accepted), count in self._creates.items()
                 if (wanted is None or key == wanted)
                 and (prompt is None or text == prompt)
-                and (accepted or not accepted_only)
+                and (accepted or include_refused)
             )
 
     def task_dict(self, task_id: str) -> dict[str, Any] | None:

@@ -2,17 +2,26 @@
 
 Airflow 3.2+ reads ``conn-fields`` / ``ui-field-behaviour`` from the provider info without importing
 the hook; Airflow 3.1 calls the hook's ``get_connection_form_widgets`` / ``get_ui_field_behaviour``.
+Every Airflow process reads the provider info, so this module is plain literals and imports nothing of
+the package: the region table is written out here (``tests/test_provider_info.py`` checks it against
+``airflow_provider_wan.api.REGIONS``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_wan.api import REGIONS
-from airflow_provider_wan.api.endpoints import DEFAULT_REGION
-
+REGION_NAMES = {
+    "cn-beijing": "Beijing",
+    "ap-southeast-1": "Singapore",
+    "us-east-1": "Virginia",
+    "eu-central-1": "Frankfurt",
+    "cn-hongkong": "Hong Kong",
+    "ap-northeast-1": "Tokyo",
+}
+DEFAULT_REGION = "ap-southeast-1"
 REGION_HELP = "Region of the API key and models: " + ", ".join(
-    f"{region.id} ({region.name})" for region in REGIONS.values()
+    f"{region} ({name})" for region, name in REGION_NAMES.items()
 )
 WORKSPACE_HELP = (
     "Optional Model Studio workspace id: calls go to {WorkspaceId}.{region}.maas.aliyuncs.com "
@@ -24,7 +33,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     "region": {
         "label": "Region",
         "description": REGION_HELP,
-        "schema": {"type": ["string", "null"], "enum": list(REGIONS), "default": DEFAULT_REGION},
+        "schema": {"type": ["string", "null"], "enum": list(REGION_NAMES), "default": DEFAULT_REGION},
     },
     "workspace_id": {
         "label": "Workspace ID",
@@ -52,7 +61,7 @@ def connection_form_widgets() -> dict[str, Any]:
     return {
         "region": StringField(
             CONN_FIELDS["region"]["label"],
-            validators=[Optional(), any_of(list(REGIONS))],
+            validators=[Optional(), any_of(list(REGION_NAMES))],
             description=REGION_HELP,
             default=DEFAULT_REGION,
         ),

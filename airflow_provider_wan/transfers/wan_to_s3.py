@@ -14,6 +14,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException, Asset, Ass
 from airflow_provider_wan.api import TaskStatus, WanApiError, WanTask, WanValidationError, check_task_id
 from airflow_provider_wan.exceptions import WanTaskFinalError, call_error
 from airflow_provider_wan.hooks.wan import WanHook
+from airflow_provider_wan.transfers.destination import check_destination, default_s3_key
 from airflow_provider_wan.transfers.errors import TransferRefused
 from airflow_provider_wan.transfers.host_policy import VideoHostPolicy, redact_url
 from airflow_provider_wan.transfers.video_metadata import (
@@ -31,10 +32,6 @@ if TYPE_CHECKING:
     from airflow_provider_wan.transfers.video_copy import StoredVideo
 
 GiB = 1024**3
-DEFAULT_S3_KEY = (
-    "wan/{{ dag.dag_id }}/{{ run_id }}/{{ task.task_id }}"
-    "{% if ti.map_index is not none and ti.map_index >= 0 %}-{{ ti.map_index }}{% endif %}.mp4"
-)
 DEFAULT_ASSET_ALIAS = "wan_videos"
 DEFAULT_MAX_BYTES = 2 * GiB
 MAX_SEALABLE_BYTES = 5 * GiB  # S3's CopyObject limit; the copy in place is how the checksum is sealed
@@ -51,12 +48,15 @@ class WanVideoToS3Operator(BaseOperator):
     ``wan-size``, ``wan-duration``), S3's own SHA-256 checksum (checked against ours), and the whole
     video's SHA-256 as the ``wan-sha256`` tag, set last, once all is verified. A key that already holds
     this task's video is left alone. The object is reported as an asset event on the ``asset_alias``
-    alias and as OpenLineage output.
+    alias and as OpenLineage output. Before downloading, an upload is opened at the key and aborted, so a
+    missing or unwritable bucket fails naming ``s3_bucket``; put a :class:`WanS3DestinationCheckOperator`
+    before the generating task to find that out before the video is billed.
 
     :param wan_task_id: the Wan task whose video to copy, e.g. ``"{{ ti.xcom_pull('generate')['task_id'] }}"``
         (``generate.output["task_id"]`` would pull an XCom *key* named ``task_id``). (templated)
     :param s3_bucket: the bucket; omit it when ``s3_key`` is a full ``s3://`` URL. (templated)
-    :param s3_key: the object key, by default ``wan/<dag_id>/<run_id>/<task_id>[-<map_index>].mp4``.
+    :param s3_key: the object key, by default ``wan/<dag_id>/<run id>/<task_id>[-<map_index>].mp4`` with
+        the run id made S3-safe (``manual__2026-12-01T072345.578950Z``; see ``destination.s3_safe``).
         (templated)
     :param wan_conn_id: the ``wan`` connection the task belongs to.
     :param aws_conn_id: the AWS connection for S3.
@@ -90,7 +90,7 @@ class WanVideoToS3Operator(BaseOperator):
         *,
         wan_task_id: str,
         s3_bucket: str | None = None,
-        s3_key: str = DEFAULT_S3_KEY,
+        s3_key: str | None = None,
         wan_conn_id: str = "wan_default",
         aws_conn_id: str | None = "aws_default",
         replace: bool = False,
@@ -148,9 +148,14 @@ class WanVideoToS3Operator(BaseOperator):
                 raise WanValidationError(
                     "s3_bucket", self.s3_bucket, "a bucket, or a full s3:// URL as s3_key"
                 )
-            bucket, key = S3Hook.get_s3_bucket_key(self.s3_bucket, self.s3_key, "s3_bucket", "s3_key")
+            s3_key = self.s3_key or default_s3_key(
+                context["dag"].dag_id, context["run_id"], self.task_id, context["ti"].map_index
+            )
+            bucket, key = S3Hook.get_s3_bucket_key(self.s3_bucket, s3_key, "s3_bucket", "s3_key")
             stored = self._already_there(bucket, key, wan_task_id)
             if stored is None:
+                s3_args = _s3_args(self.encrypt, self.acl_policy)
+                check_destination(self.s3_hook.get_conn(), bucket, key, s3_args)
                 stored = self._copy(bucket, key, self._finished_task(wan_task_id), body)
         except (TransferRefused, WanValidationError) as err:
             raise AirflowFailException(str(err)) from err
@@ -235,9 +240,7 @@ class WanVideoToS3Operator(BaseOperator):
             task.video_url, policy=policy, max_bytes=self.max_bytes, retries=self.download_retries
         )
         client = self.s3_hook.get_conn()
-        s3_args = {"ServerSideEncryption": "AES256"} if self.encrypt else {}
-        if self.acl_policy:
-            s3_args["ACL"] = self.acl_policy
+        s3_args = _s3_args(self.encrypt, self.acl_policy)
         sidecar_key = f"{key}.json"
         sidecar_written = []
 
@@ -306,6 +309,74 @@ class WanVideoToS3Operator(BaseOperator):
             [Dataset(namespace=f"s3://{self.stored.bucket}", name=self.stored.key)] if self.stored else []
         )
         return OperatorLineage(outputs=outputs)
+
+
+class WanS3DestinationCheckOperator(BaseOperator):
+    """
+    Check, before anything is billed, that the videos' bucket exists and this connection may write to it.
+
+    Put it upstream of the generating task (``check >> generate``): a video is billed when it is created,
+    and a missing or unwritable bucket otherwise shows only when the copy starts. It opens a multipart
+    upload under ``s3_key_prefix`` and aborts it at once (the first call the copy makes, so the same
+    bucket policy, KMS and ACL rules apply), writing nothing and costing nothing. A refusal fails the task
+    without retries, naming ``s3_bucket``; a transient S3 error (5xx, throttling) is left to retries.
+
+    :param s3_bucket: the bucket the transfer writes to. (templated)
+    :param s3_key_prefix: where in the bucket the videos go (the transfer's default key starts ``wan/``).
+        (templated)
+    :param aws_conn_id: the AWS connection the transfer uses.
+    :param encrypt: as the transfer's: the check's upload asks for the same server-side encryption.
+    :param acl_policy: as the transfer's canned ACL.
+    :param verify: TLS verification for S3.
+    """
+
+    template_fields: Sequence[str] = ("s3_bucket", "s3_key_prefix", "aws_conn_id")
+    ui_color = "#ff6a00"
+
+    def __init__(
+        self,
+        *,
+        s3_bucket: str,
+        s3_key_prefix: str = "wan/",
+        aws_conn_id: str | None = "aws_default",
+        encrypt: bool = False,
+        acl_policy: str | None = None,
+        verify: str | bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not s3_bucket:
+            raise WanValidationError("s3_bucket", s3_bucket, "the bucket the videos go to")
+        self.s3_bucket = s3_bucket
+        self.s3_key_prefix = s3_key_prefix
+        self.aws_conn_id = aws_conn_id
+        self.encrypt = encrypt
+        self.acl_policy = acl_policy
+        self.verify = verify
+
+    def execute(self, context: Context) -> str:
+        import uuid
+
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        key = f"{self.s3_key_prefix}.wan-destination-check-{uuid.uuid4().hex}"
+        client = S3Hook(aws_conn_id=self.aws_conn_id, verify=self.verify).get_conn()
+        try:
+            if not self.s3_bucket:
+                raise WanValidationError("s3_bucket", self.s3_bucket, "the bucket the videos go to")
+            check_destination(client, self.s3_bucket, key, _s3_args(self.encrypt, self.acl_policy))
+        except WanValidationError as err:
+            raise AirflowFailException(str(err)) from err
+        self.log.info("s3://%s/%s takes uploads: nothing was written", self.s3_bucket, self.s3_key_prefix)
+        return f"s3://{self.s3_bucket}/{self.s3_key_prefix}"
+
+
+def _s3_args(encrypt: bool, acl_policy: str | None) -> dict[str, Any]:
+    """Encryption and ACL arguments of every object written (and of the destination check)."""
+    s3_args: dict[str, Any] = {"ServerSideEncryption": "AES256"} if encrypt else {}
+    if acl_policy:
+        s3_args["ACL"] = acl_policy
+    return s3_args
 
 
 def _whole_number(parameter: str, value: Any, low: int, high: int, why: str = "") -> int:

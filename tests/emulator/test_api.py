@@ -39,7 +39,7 @@ def test_create_without_async_header_is_refused(api: Api) -> None:
     headers = {"Authorization": f"Bearer {api.key}", "Content-Type": "application/json"}
     answer = api.create({"model": "wan2.6-t2v", "input": {"prompt": "x"}}, headers=headers)
     assert _error(answer) == (403, "AccessDenied", "current user api does not support synchronous calls")
-    assert api.emulator.create_count(accepted_only=True) == 0
+    assert api.emulator.create_count() == 0
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer sk-wrong", "sk-emulator", "Basic sk-emulator"])
@@ -294,9 +294,9 @@ def test_counts_and_request_log_hold_no_secret(api: Api, emulator: WanEmulator) 
         json={"model": "wan2.6-t2v", "input": {"prompt": "other"}},
         headers={"Authorization": "Bearer sk-second-key", "X-DashScope-Async": "enable"},
     )
-    assert emulator.create_count() == 4
-    assert emulator.create_count(prompt="counted") == 3
-    assert emulator.create_count(prompt="counted", accepted_only=True) == 2
+    assert emulator.create_count(include_refused=True) == 4
+    assert emulator.create_count(prompt="counted", include_refused=True) == 3
+    assert emulator.create_count(prompt="counted") == 2  # the unknown model's 400 is not counted
     assert emulator.create_count(api_key="sk-second-key") == 1
     assert emulator.create_count(api_key=api.key, prompt="other") == 0
     log = emulator.request_log

@@ -32,7 +32,7 @@ def test_error_answers_are_in_the_service_shape(
     answer = api.create({"model": "wan2.6-t2v", "input": {"prompt": "faulty"}})
     error = parse_error(answer.status_code, answer.json(), answer.headers.get("Retry-After"))
     assert (error.http_status, error.code, error.retryable) == (status, code, True)
-    assert emulator.create_count(accepted_only=True) == 0
+    assert emulator.create_count() == 0
     assert emulator.request_log[-1]["status"] == status
     assert api.list().status_code == 200  # other endpoints are untouched
 
@@ -59,7 +59,7 @@ def test_dropped_connection_never_answers_and_creates_nothing(api: Api, emulator
     emulator.set_faults("create", drop=1.0)
     with pytest.raises(requests.ConnectionError):
         api.create({"model": "wan2.6-t2v", "input": {"prompt": "lost"}})
-    assert emulator.create_count(accepted_only=True) == 0
+    assert emulator.create_count() == 0
     assert emulator.request_log[-1]["status"] == "dropped"
     emulator.clear_faults()
     assert api.create({"model": "wan2.6-t2v", "input": {"prompt": "lost"}}).status_code == 200
@@ -71,9 +71,7 @@ def test_malformed_answer_after_the_call_took_effect(api: Api, emulator: WanEmul
     assert answer.status_code == 200
     with pytest.raises(json.JSONDecodeError):
         answer.json()
-    assert (
-        emulator.create_count(prompt="half an answer", accepted_only=True) == 1
-    )  # a task exists all the same
+    assert emulator.create_count(prompt="half an answer") == 1  # a task exists all the same
     assert api.list().json()["total"] == 1
 
 

@@ -1,5 +1,5 @@
-"""The example DAGs as a user runs them: parsed from ``example_dags/``, run with ``dag.test()`` against the
-Wan emulator and the session's moto S3 server, with the settings they read from the environment."""
+"""The example DAGs as a user runs them: parsed from ``example_dags/``, run with the test kit users get
+(``wan_airflow``, ``wan_emulator``, ``wan_s3``), with the settings they read from the environment."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ import io
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from airflow_provider_wan.emulator import WanEmulator
+    from airflow_provider_wan.testing.dag_runs import WanAirflow, WanDagRun
+    from airflow_provider_wan.testing.s3 import WanS3
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 BUCKET = f"example-dags-{uuid.uuid4().hex[:8]}"
@@ -40,22 +45,12 @@ def example_dagbag() -> Iterator[Any]:
 
 
 @pytest.fixture
-def s3(aws_connection: str) -> Any:
-    """A boto3 S3 client made from the same ``aws_default`` connection the example DAGs use."""
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-    return S3Hook(aws_conn_id=aws_connection).get_conn()
+def bucket(wan_s3: WanS3) -> str:
+    return wan_s3.create_bucket(BUCKET)
 
 
 @pytest.fixture
-def bucket(s3: Any) -> str:
-    if BUCKET not in {found["Name"] for found in s3.list_buckets()["Buckets"]}:
-        s3.create_bucket(Bucket=BUCKET)
-    return BUCKET
-
-
-@pytest.fixture
-def wan_pool() -> str:
+def wan_pool(wan_airflow: WanAirflow) -> str:
     """The pool the batch example runs in, with the account's 5 slots."""
     from airflow.models.pool import Pool
 
@@ -70,39 +65,23 @@ def wan_pool() -> str:
 
 @pytest.fixture
 def run_example(
-    example_dagbag: Any, wan_emulator: Any, wan_connection: str, bucket: str
-) -> Callable[..., dict[tuple[str, int], Any]]:
-    """Run one example DAG with ``dag.test()``; its task instances by (task id, map index).
+    example_dagbag: Any,
+    wan_airflow: WanAirflow,
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    wan_s3: WanS3,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[..., WanDagRun]:
+    """Run one example DAG with the kit's ``wan_airflow.run`` (raises naming a failed task).
 
     ``dag.test()`` runs tasks and triggers one after another, so the emulator's videos take half a second.
     """
     wan_emulator.set_timing(task_seconds=0.5, queue_seconds=0.1)
+    for name, value in EXAMPLE_ENV.items():
+        monkeypatch.setenv(name, value)
 
-    def run(dag_id: str, conf: dict[str, Any] | None = None) -> dict[tuple[str, int], Any]:
-        from airflow.dag_processing.bundles.manager import DagBundlesManager
-        from airflow.models.taskinstance import TaskInstance
-        from airflow.utils.session import create_session
-        from sqlalchemy import select
-
-        try:
-            from airflow.dag_processing.dagbag import sync_bag_to_db
-        except ImportError:  # Airflow 3.1
-            from airflow.models.dagbag import sync_bag_to_db  # type: ignore[no-redef]
-
-        with create_session() as session:
-            DagBundlesManager().sync_bundles_to_db(session=session)
-        sync_bag_to_db(example_dagbag, "dags-folder", None)
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in EXAMPLE_ENV.items():
-                patch.setenv(name, value)
-            run_id = example_dagbag.dags[dag_id].test(run_conf=conf).run_id
-        with create_session() as session:
-            found = session.scalars(
-                select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
-            )
-            tis = {(ti.task_id, ti.map_index): ti for ti in found}
-            session.expunge_all()
-        return tis
+    def run(dag_id: str, conf: dict[str, Any] | None = None) -> WanDagRun:
+        return wan_airflow.run(example_dagbag.dags[dag_id], conf)
 
     return run
 
@@ -134,7 +113,3 @@ def silent_wav(seconds: float = 4.0, rate: int = 16_000) -> bytes:
         audio.setframerate(rate)
         audio.writeframes(bytes(2 * int(rate * seconds)))
     return buffer.getvalue()
-
-
-def xcom_of(ti: Any) -> Any:
-    return ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index)

@@ -20,7 +20,7 @@ def test_create_sends_the_request_body_and_returns_the_task(hook: WanHook, wan_e
     assert task.status is TaskStatus.PENDING
     assert task.request_id
     assert wan_emulator.task(task.task_id)["body"] == REQUEST.to_body()
-    assert wan_emulator.create_count(accepted_only=True) == 1
+    assert wan_emulator.create_count() == 1
 
 
 def test_get_follows_the_task_to_success(hook: WanHook, wan_emulator: WanEmulator) -> None:

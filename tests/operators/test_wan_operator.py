@@ -288,7 +288,7 @@ def test_model_the_service_refuses_fails_at_once_with_its_message(
     assert ti.state == "failed"
     assert ti.try_number == 1
     assert "InvalidParameter" in log_text(caplog, capfd)
-    assert wan_emulator.create_count(accepted_only=True) == 0
+    assert wan_emulator.create_count() == 0
 
 
 @pytest.fixture

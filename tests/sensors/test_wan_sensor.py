@@ -1,10 +1,9 @@
-"""WanTaskSensor in poke, reschedule and deferrable modes, run by ``dag.test()`` against the emulator."""
+"""WanTaskSensor in poke, reschedule and deferrable modes, run with the kit's ``wan_airflow`` (``dag.test()``)
+against the emulator; a failed run raises ``WanDagRunFailed`` with the sensor's own exception."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,24 +12,13 @@ from airflow.sdk import DAG
 from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.operators.wan import WanTextToVideoOperator
 from airflow_provider_wan.sensors.wan import WanTaskSensor
-from tests.operators.dag_runs import AIRFLOW_3_3_PLUS, run_dag, xcom_of
-from tests.triggers.helpers import (
-    SMALL,
-    create_task,
-    finished_once_polled,
-    log_text,
-    queries_of,
-    slow_emulator_connection,
-)
+from airflow_provider_wan.testing.dag_runs import WanAirflow, WanDagRunFailed
+from tests.operators.dag_runs import AIRFLOW_3_3_PLUS
+from tests.triggers.helpers import SMALL, create_task, finished_once_polled, log_text, queries_of
 
 MODES = [{"mode": "poke"}, {"mode": "reschedule"}, {"deferrable": True}]
 MODE_IDS = ["poke", "reschedule", "deferrable"]
 INLINE_TRIGGER = "[DAG TEST] running trigger in line"
-
-
-@pytest.fixture
-def dag_id(request: pytest.FixtureRequest) -> str:
-    return re.sub(r"\W", "_", request.node.name)[:200]
 
 
 def sensor_dag(dag_id: str, **sensor: Any) -> DAG:
@@ -39,13 +27,9 @@ def sensor_dag(dag_id: str, **sensor: Any) -> DAG:
     return dag
 
 
-@pytest.fixture
-def slow_connection(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[WanEmulator, str]]:
-    yield from slow_emulator_connection(monkeypatch)
-
-
 @pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
 def test_waits_and_succeeds_with_the_task_result(
+    wan_airflow: WanAirflow,
     slow_connection: tuple[WanEmulator, str],
     dag_id: str,
     caplog: pytest.LogCaptureFixture,
@@ -62,10 +46,9 @@ def test_waits_and_succeeds_with_the_task_result(
     looks_before_done = 0 if mode == {"mode": "reschedule"} and not AIRFLOW_3_3_PLUS else 2
 
     with finished_once_polled(emulator, wan_task_id, polls=looks_before_done):
-        ti = run_dag(dag)[("wait", -1)]
+        run = wan_airflow.run(dag)
 
-    result = xcom_of(ti)
-    assert ti.state == "success"
+    result = run.xcom("wait")
     assert result["task_id"] == wan_task_id
     assert result["status"] == "SUCCEEDED"
     assert result["video_url"].startswith(emulator.root_url)
@@ -75,54 +58,41 @@ def test_waits_and_succeeds_with_the_task_result(
 
 @pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
 def test_refused_task_fails_the_sensor_at_once_with_the_service_code(
-    wan_emulator: WanEmulator,
-    wan_connection: str,
-    dag_id: str,
-    caplog: pytest.LogCaptureFixture,
-    capfd: pytest.CaptureFixture[str],
-    mode: dict[str, Any],
+    wan_airflow: WanAirflow, wan_emulator: WanEmulator, wan_connection: str, dag_id: str, mode: dict[str, Any]
 ) -> None:
     wan_task_id = create_task(wan_connection, "a [[blocked]] banner")
     dag = sensor_dag(dag_id, wan_task_id=wan_task_id, retries=2, retry_delay=dt.timedelta(0), **mode)
 
-    ti = run_dag(dag)[("wait", -1)]
+    refused = f"Wan task {wan_task_id} ended FAILED: DataInspectionFailed"
+    with pytest.raises(WanDagRunFailed, match=refused) as failed:
+        wan_airflow.run(dag)
 
-    assert ti.state == "failed"
-    assert ti.try_number == 1
-    assert f"Wan task {wan_task_id} ended FAILED: DataInspectionFailed" in log_text(caplog, capfd)
+    assert failed.value.run.ti("wait").try_number == 1
 
 
 def test_malformed_task_id_fails_at_once(
-    wan_emulator: WanEmulator,
-    wan_connection: str,
-    dag_id: str,
-    caplog: pytest.LogCaptureFixture,
-    capfd: pytest.CaptureFixture[str],
+    wan_airflow: WanAirflow, wan_emulator: WanEmulator, wan_connection: str, dag_id: str
 ) -> None:
     dag = sensor_dag(dag_id, wan_task_id="../not a task id", retries=2, retry_delay=dt.timedelta(0))
 
-    ti = run_dag(dag)[("wait", -1)]
+    with pytest.raises(WanDagRunFailed, match=r"task wait failed: .*Invalid task_id=") as failed:
+        wan_airflow.run(dag)
 
-    assert ti.state == "failed"
-    assert ti.try_number == 1
-    assert "Invalid task_id=" in log_text(caplog, capfd)
+    assert failed.value.run.ti("wait").try_number == 1
     assert wan_emulator.request_log == []
 
 
 def test_unknown_task_fails_clearly(
-    wan_emulator: WanEmulator,
-    wan_connection: str,
-    dag_id: str,
-    caplog: pytest.LogCaptureFixture,
-    capfd: pytest.CaptureFixture[str],
+    wan_airflow: WanAirflow, wan_emulator: WanEmulator, wan_connection: str, dag_id: str
 ) -> None:
-    ti = run_dag(sensor_dag(dag_id, wan_task_id="0b5a4ab9-0000-4000-8000-00000000dead"))[("wait", -1)]
+    with pytest.raises(WanDagRunFailed, match="ended UNKNOWN: the service does not know it") as failed:
+        wan_airflow.run(sensor_dag(dag_id, wan_task_id="0b5a4ab9-0000-4000-8000-00000000dead"))
 
-    assert ti.state == "failed"
-    assert "ended UNKNOWN: the service does not know it" in log_text(caplog, capfd)
+    assert failed.value.task_id == "wait"
 
 
 def test_waits_for_a_task_an_upstream_operator_submitted(
+    wan_airflow: WanAirflow,
     slow_connection: tuple[WanEmulator, str],
     dag_id: str,
     caplog: pytest.LogCaptureFixture,
@@ -143,26 +113,25 @@ def test_waits_for_a_task_an_upstream_operator_submitted(
         submit >> wait
 
     with finished_once_polled(emulator, "", polls=2):  # "": any task, there is only the one
-        tis = run_dag(dag)
+        run = wan_airflow.run(dag)
 
-    assert xcom_of(tis[("wait", -1)])["task_id"] == xcom_of(tis[("submit", -1)])
+    assert run.xcom("wait")["task_id"] == run.xcom("submit")
     assert INLINE_TRIGGER in log_text(caplog, capfd)
     assert emulator.create_count() == 1
 
 
 def test_deferred_sensor_times_out_without_cancelling_a_task_it_does_not_own(
-    slow_connection: tuple[WanEmulator, str],
-    dag_id: str,
-    caplog: pytest.LogCaptureFixture,
-    capfd: pytest.CaptureFixture[str],
+    wan_airflow: WanAirflow, slow_connection: tuple[WanEmulator, str], dag_id: str
 ) -> None:
     emulator, conn_id = slow_connection
     wan_task_id = create_task(conn_id, "someone else's video")
     dag = sensor_dag(dag_id, wan_task_id=wan_task_id, wan_conn_id=conn_id, deferrable=True, timeout=0.5)
 
-    ti = run_dag(dag)[("wait", -1)]
+    # PENDING, or "unseen" when the deadline came before the trigger's first poll (a loaded machine)
+    with pytest.raises(
+        WanDagRunFailed, match=rf"AirflowSensorTimeout: Wan task {wan_task_id} still \w+ at the deadline"
+    ):
+        wan_airflow.run(dag)
 
-    assert ti.state == "failed"
-    assert "still PENDING at the deadline" in log_text(caplog, capfd)
     assert emulator.task(wan_task_id)["status"] == "PENDING"
     assert not [r for r in emulator.request_log if r["endpoint"] == "cancel"]

@@ -1,30 +1,23 @@
-"""Fixtures of the transfer tests: a boto3 client on the session's moto S3 server and a fresh bucket."""
+"""Fixtures of the transfer tests: the kit's moto S3 (``wan_s3``, ``aws_default`` on it), a fresh bucket."""
 
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from airflow_provider_wan.testing.s3 import WanS3
 
 _buckets = itertools.count()
 
 
 @pytest.fixture
-def s3(s3_endpoint: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
+def s3(wan_s3: WanS3) -> Any:
+    return wan_s3.client
 
 
 @pytest.fixture
-def bucket(s3: Any) -> str:
-    name = f"wan-videos-{next(_buckets)}"
-    s3.create_bucket(Bucket=name)
-    return name
+def bucket(wan_s3: WanS3) -> str:
+    return wan_s3.create_bucket(f"wan-videos-{next(_buckets)}")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import http.server
 import itertools
 import json
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -18,9 +20,10 @@ from airflow_provider_wan.api import VideoRequest, WanValidationError
 from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.hooks.wan import WanHook
 from airflow_provider_wan.operators.wan import WanTextToVideoOperator
+from airflow_provider_wan.testing.dag_runs import WanAirflow, WanDagRunFailed
+from airflow_provider_wan.transfers.destination import check_destination, s3_safe
 from airflow_provider_wan.transfers.errors import DownloadInterrupted
-from airflow_provider_wan.transfers.wan_to_s3 import WanVideoToS3Operator
-from tests.operators.dag_runs import run_dag
+from airflow_provider_wan.transfers.wan_to_s3 import WanS3DestinationCheckOperator, WanVideoToS3Operator
 from tests.transfers.helpers import assert_nothing_written, read_object
 
 KEY = "videos/fox.mp4"
@@ -68,7 +71,7 @@ def new_dag() -> DAG:
 
 
 def test_generate_then_copy_in_a_dag_run(
-    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, s3: Any, bucket: str
+    wan_airflow: WanAirflow, wan: WanHook, wan_emulator: WanEmulator, s3: Any, bucket: str
 ) -> None:
     with new_dag() as dag:
         generate = WanTextToVideoOperator(
@@ -87,14 +90,13 @@ def test_generate_then_copy_in_a_dag_run(
             write_sidecar=True,
         )
 
-    tis = run_dag(dag)
+    run = wan_airflow.run(dag)
 
-    copy_ti = tis[("copy", -1)]
-    assert copy_ti.state == "success"
-    result = copy_ti.xcom_pull(task_ids="copy")
-    wan_task_id = tis[("generate", -1)].xcom_pull(task_ids="generate")["task_id"]
+    result = run.xcom("copy")
+    wan_task_id = run.xcom("generate")["task_id"]
     key = result["key"]
-    assert key == f"wan/{dag.dag_id}/{copy_ti.run_id}/copy.mp4"
+    assert key == f"wan/{dag.dag_id}/{s3_safe(run.run_id)}/copy.mp4"
+    assert re.fullmatch(r"wan/[\w.-]+/manual__\d{4}-\d\d-\d\dT\d{6}\.\d{6}Z/copy\.mp4", key), key
     video = served_video(wan, wan_task_id)
     sha256 = hashlib.sha256(video).hexdigest()
     assert hashlib.sha256(read_object(s3, bucket, key)).hexdigest() == sha256
@@ -128,7 +130,7 @@ def test_generate_then_copy_in_a_dag_run(
 
 
 def test_asset_event_is_recorded_through_the_alias(
-    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, bucket: str
+    wan_airflow: WanAirflow, wan: WanHook, wan_emulator: WanEmulator, bucket: str
 ) -> None:
     from airflow.models.asset import AssetAliasModel, AssetEvent, AssetModel
     from airflow.utils.session import create_session
@@ -138,9 +140,8 @@ def test_asset_event_is_recorded_through_the_alias(
     with new_dag() as dag:
         copy_operator(bucket, wan_task_id)
 
-    tis = run_dag(dag)
+    wan_airflow.run(dag)
 
-    assert tis[("copy", -1)].state == "success"
     with create_session() as session:
         event = session.scalars(
             select(AssetEvent)
@@ -155,28 +156,26 @@ def test_asset_event_is_recorded_through_the_alias(
 
 
 def test_rerun_finds_the_video_there_and_downloads_nothing(
-    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, s3: Any, bucket: str
+    wan_airflow: WanAirflow, wan: WanHook, wan_emulator: WanEmulator, s3: Any, bucket: str
 ) -> None:
     wan_task_id = finished_task(wan, wan_emulator)
     with new_dag() as dag:
         copy_operator(bucket, wan_task_id)
-    first = run_dag(dag)[("copy", -1)]
+    first = wan_airflow.run(dag).xcom("copy")
     downloads = len(video_gets(wan_emulator))
     modified = s3.head_object(Bucket=bucket, Key=KEY)["LastModified"]
 
-    second = run_dag(dag)[("copy", -1)]
+    again = wan_airflow.run(dag).xcom("copy")
 
-    assert (first.state, second.state) == ("success", "success")
     assert downloads == 1
     assert len(video_gets(wan_emulator)) == 1
     assert s3.head_object(Bucket=bucket, Key=KEY)["LastModified"] == modified
-    again = second.xcom_pull(task_ids="copy")
     assert again["copied"] is False
-    assert again["sha256"] == first.xcom_pull(task_ids="copy")["sha256"]
+    assert again["sha256"] == first["sha256"]
 
 
 def test_rerun_after_the_task_expired_still_finds_the_video(
-    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, bucket: str
+    wan: WanHook, wan_emulator: WanEmulator, bucket: str
 ) -> None:
     wan_task_id = finished_task(wan, wan_emulator)
     run_copy(copy_operator(bucket, wan_task_id))
@@ -186,7 +185,7 @@ def test_rerun_after_the_task_expired_still_finds_the_video(
 
 
 def test_other_object_at_the_key_is_a_conflict_unless_replace(
-    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, s3: Any, bucket: str
+    wan: WanHook, wan_emulator: WanEmulator, s3: Any, bucket: str
 ) -> None:
     wan_task_id = finished_task(wan, wan_emulator)
     s3.put_object(Bucket=bucket, Key=KEY, Body=b"someone else's file")
@@ -204,7 +203,7 @@ def test_other_object_at_the_key_is_a_conflict_unless_replace(
 
 
 def test_another_tasks_video_at_the_key_is_a_conflict(
-    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, bucket: str
+    wan: WanHook, wan_emulator: WanEmulator, bucket: str
 ) -> None:
     first = finished_task(wan, wan_emulator)
     second = finished_task(wan, wan_emulator, prompt="a grey wolf")
@@ -215,7 +214,7 @@ def test_another_tasks_video_at_the_key_is_a_conflict(
 
 
 def test_download_cut_short_leaves_nothing(
-    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, s3: Any, bucket: str
+    wan: WanHook, wan_emulator: WanEmulator, s3: Any, bucket: str
 ) -> None:
     wan_task_id = finished_task(wan, wan_emulator)
     wan_emulator.set_faults("video", cut_video_at=10_000)  # every answer breaks off after 10 kB
@@ -228,7 +227,7 @@ def test_download_cut_short_leaves_nothing(
 
 
 def test_download_cut_short_is_resumed_with_range(
-    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, s3: Any, bucket: str
+    wan: WanHook, wan_emulator: WanEmulator, s3: Any, bucket: str
 ) -> None:
     wan_task_id = finished_task(wan, wan_emulator)
     video = served_video(wan, wan_task_id)
@@ -242,7 +241,7 @@ def test_download_cut_short_is_resumed_with_range(
 
 
 def test_video_over_the_size_cap_is_refused_before_download(
-    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, s3: Any, bucket: str
+    wan: WanHook, wan_emulator: WanEmulator, s3: Any, bucket: str
 ) -> None:
     wan_task_id = finished_task(wan, wan_emulator)
 
@@ -261,7 +260,6 @@ def test_video_over_the_size_cap_is_refused_before_download(
 def test_task_without_a_video_fails_for_good(
     wan: WanHook,
     wan_emulator: WanEmulator,
-    aws_connection: str,
     s3: Any,
     bucket: str,
     prompt: str | None,
@@ -275,9 +273,7 @@ def test_task_without_a_video_fails_for_good(
     assert_nothing_written(s3, bucket)
 
 
-def test_running_task_is_not_copied(
-    aws_connection: str, bucket: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_running_task_is_not_copied(bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with WanEmulator(task_seconds=3600, prerender=False) as slow:  # stays RUNNING however slow this test
         connection = {"conn_type": "wan", "host": slow.base_url, "password": slow.api_key}
         monkeypatch.setenv("AIRFLOW_CONN_WAN_SLOW", json.dumps(connection))
@@ -290,9 +286,7 @@ def test_running_task_is_not_copied(
             run_copy(copy_operator(bucket, task.task_id, wan_conn_id="wan_slow"))
 
 
-def test_generation_of_another_task_is_refused(
-    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, bucket: str
-) -> None:
+def test_generation_of_another_task_is_refused(wan: WanHook, wan_emulator: WanEmulator, bucket: str) -> None:
     wan_task_id = finished_task(wan, wan_emulator)
     with pytest.raises(AirflowFailException, match="Invalid generation='other-task'"):
         run_copy(copy_operator(bucket, wan_task_id, generation={"task_id": "other-task", "request": {}}))
@@ -314,9 +308,7 @@ def test_bad_arguments_fail_when_the_dag_is_parsed(options: dict[str, Any], para
         copy_operator("bucket", "task-1", **options)
 
 
-def test_bad_task_id_is_refused_before_any_call(
-    wan_emulator: WanEmulator, aws_connection: str, bucket: str
-) -> None:
+def test_bad_task_id_is_refused_before_any_call(wan_emulator: WanEmulator, bucket: str) -> None:
     with pytest.raises(AirflowFailException, match=r"Invalid wan_task_id='\.\./etc'"):
         run_copy(copy_operator(bucket, "../etc"))
     assert wan_emulator.request_log == []
@@ -339,9 +331,7 @@ def test_module_import_stays_light() -> None:
     assert out.strip().splitlines()[-1] == "[]"
 
 
-def test_openlineage_reports_the_written_object(
-    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, bucket: str
-) -> None:
+def test_openlineage_reports_the_written_object(wan: WanHook, wan_emulator: WanEmulator, bucket: str) -> None:
     from airflow.providers.openlineage.extractors.base import DefaultExtractor
 
     operator = copy_operator(bucket, wan_task_id=finished_task(wan, wan_emulator))
@@ -354,7 +344,7 @@ def test_openlineage_reports_the_written_object(
 
 
 def test_key_may_be_a_full_s3_url_and_a_bucket_is_needed_otherwise(
-    wan: WanHook, wan_emulator: WanEmulator, aws_connection: str, s3: Any, bucket: str
+    wan: WanHook, wan_emulator: WanEmulator, s3: Any, bucket: str
 ) -> None:
     wan_task_id = finished_task(wan, wan_emulator)
     whole = WanVideoToS3Operator(task_id="copy", wan_task_id=wan_task_id, s3_key=f"s3://{bucket}/{KEY}")
@@ -363,3 +353,121 @@ def test_key_may_be_a_full_s3_url_and_a_bucket_is_needed_otherwise(
     assert run_copy(whole)["s3_uri"] == f"s3://{bucket}/{KEY}"
     with pytest.raises(AirflowFailException, match="Invalid s3_bucket=None: a bucket, or a full s3:// URL"):
         run_copy(no_bucket)
+
+
+def test_missing_bucket_fails_naming_s3_bucket_before_downloading(
+    wan: WanHook, wan_emulator: WanEmulator, s3: Any
+) -> None:
+    wan_task_id = finished_task(wan, wan_emulator)
+
+    with pytest.raises(
+        AirflowFailException,
+        match=r"Invalid s3_bucket='no-such-bucket': the bucket does not exist \(S3 NoSuchBucket",
+    ):
+        run_copy(copy_operator("no-such-bucket", wan_task_id))
+    assert video_gets(wan_emulator) == []
+
+
+def test_destination_check_before_generation_bills_nothing_for_a_missing_bucket(
+    wan_airflow: WanAirflow, wan_emulator: WanEmulator, wan_connection: str, s3: Any
+) -> None:
+    with new_dag() as dag:
+        check = WanS3DestinationCheckOperator(task_id="check_s3_bucket", s3_bucket="{{ params.bucket }}")
+        generate = WanTextToVideoOperator(
+            task_id="generate", model="wan2.6-t2v", prompt="a fox", size="1280*720", duration=2
+        )
+        check >> generate
+
+    with pytest.raises(WanDagRunFailed, match="Invalid s3_bucket='missing-videos'") as failed:
+        wan_airflow.run(dag, conf={"bucket": "missing-videos"})
+
+    assert failed.value.task_id == "check_s3_bucket"
+    assert failed.value.run.ti("check_s3_bucket").try_number == 1  # final: no retry finds the bucket
+    assert failed.value.run.ti("generate").state == "upstream_failed"
+    assert wan_emulator.create_count(include_refused=True) == 0
+
+
+def test_destination_check_writes_nothing_to_a_good_bucket(
+    wan_airflow: WanAirflow, s3: Any, bucket: str
+) -> None:
+    with new_dag() as dag:
+        WanS3DestinationCheckOperator(task_id="check_s3_bucket", s3_bucket=bucket, retries=0)
+
+    assert wan_airflow.run(dag).xcom("check_s3_bucket") == f"s3://{bucket}/wan/"
+    assert_nothing_written(s3, bucket)
+
+
+@pytest.mark.parametrize(
+    ("run_id", "expected"),
+    [
+        ("manual__2026-12-01T07:23:45.578950+00:00", "manual__2026-12-01T072345.578950Z"),
+        ("scheduled__2026-12-01T00:00:00+00:00", "scheduled__2026-12-01T000000Z"),
+        ("backfill_run-7", "backfill_run-7"),
+    ],
+)
+def test_run_ids_become_readable_s3_safe_key_parts(run_id: str, expected: str) -> None:
+    assert s3_safe(run_id) == expected
+
+
+def test_other_unsafe_run_ids_stay_apart() -> None:
+    first, second = s3_safe("my run+1"), s3_safe("my run 1")
+    assert re.fullmatch(r"[A-Za-z0-9._-]+", first), first
+    assert first.startswith("my-run-1-")
+    assert first != second
+
+
+class _S3Refusing(http.server.BaseHTTPRequestHandler):
+    """An S3 endpoint that answers every call with the error in the class attributes."""
+
+    status = 403
+    code = "AccessDenied"
+
+    def do_POST(self) -> None:
+        body = f"<Error><Code>{self.code}</Code><Message>refused here</Message></Error>".encode()
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "final"),
+    [
+        (403, "AccessDenied", True),
+        (400, "KMS.DisabledException", True),
+        (503, "SlowDown", False),
+        (500, "InternalError", False),
+    ],
+)
+def test_destination_check_fails_for_good_only_on_refusals(status: int, code: str, final: bool) -> None:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    handler = type("Handler", (_S3Refusing,), {"status": status, "code": code})
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        client = boto3.client(
+            "s3",
+            endpoint_url=f"http://127.0.0.1:{server.server_address[1]}",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        )
+        with pytest.raises(WanValidationError if final else ClientError) as raised:
+            check_destination(client, "videos", "wan/probe", {})
+        server.shutdown()
+
+    if final:
+        assert str(raised.value).startswith("Invalid s3_bucket='videos': ")
+        assert f"(S3 {code} on CreateMultipartUpload for key wan/probe: refused here)" in str(raised.value)
+
+
+def test_destination_check_needs_a_bucket_at_parse_time() -> None:
+    with pytest.raises(WanValidationError, match="Invalid s3_bucket='': the bucket the videos go to"):
+        WanS3DestinationCheckOperator(task_id="check", s3_bucket="")

@@ -1,0 +1,189 @@
+"""Run a DAG in-process the way ``dag.test()`` does, and fail loudly when it did not succeed.
+
+``dag.test()`` needs a migrated metadata database and the DAG serialized into it (the DAG processor's
+job in a deployment), and it returns a failed run without raising. :class:`WanAirflow` does the set-up,
+runs ``dag.test()`` (deferred tasks run their triggers in line), and raises :class:`WanDagRunFailed`
+naming the failed task and its exception.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+_hookimpl = pluggy.HookimplMarker("airflow")
+_migrated: set[Path] = set()  # homes whose database this process has migrated
+
+
+class WanDagRunFailed(AssertionError):
+    """The run did not succeed: names the first failed task and its exception; ``.run`` has the rest."""
+
+    def __init__(self, run: WanDagRun) -> None:
+        self.run = run
+        failed = run.failed_tasks()
+        self.task_id = failed[0][0] if failed else None
+        self.error = run.errors.get(failed[0]) if failed else None
+        if failed:
+            task_id, map_index = failed[0]
+            where = task_id if map_index < 0 else f"{task_id}[{map_index}]"
+            why = f"{type(self.error).__name__}: {self.error}" if self.error else "see its log above"
+            detail = f"task {where} {run.task_instances[failed[0]].state}: {why}"
+        else:
+            detail = "no task failed (the run itself did not finish)"
+        states = ", ".join(f"{key[0]}={ti.state}" for key, ti in sorted(run.task_instances.items()))
+        super().__init__(f"DAG run {run.dag_id}/{run.run_id} ended {run.state}: {detail} (tasks: {states})")
+
+
+@dataclass
+class WanDagRun:
+    """A finished run: its state, task instances by (task id, map index), and their exceptions."""
+
+    dag_id: str
+    run_id: str
+    state: str
+    task_instances: dict[tuple[str, int], Any]
+    errors: dict[tuple[str, int], BaseException] = field(default_factory=dict)
+
+    def ti(self, task_id: str, map_index: int = -1) -> Any:
+        """The task instance (detached from the session) of ``task_id``."""
+        return self.task_instances[(task_id, map_index)]
+
+    def xcom(self, task_id: str, key: str = "return_value", map_index: int | None = None) -> Any:
+        """What ``task_id`` pushed under ``key``; a mapped task's values as a list in map-index order."""
+        indexes = sorted(index for found, index in self.task_instances if found == task_id)
+        if not indexes:
+            raise KeyError(f"no task {task_id!r} in run {self.run_id} (tasks: {sorted(self._task_ids())})")
+        if map_index is None and indexes != [-1]:
+            return [self.xcom(task_id, key, index) for index in indexes]
+        ti = self.ti(task_id, -1 if map_index is None else map_index)
+        return ti.xcom_pull(task_ids=task_id, key=key, map_indexes=ti.map_index)
+
+    def failed_tasks(self) -> list[tuple[str, int]]:
+        """(task id, map index) of the tasks that did not succeed or skip, those with an exception first."""
+        unfinished = [key for key, ti in sorted(self.task_instances.items()) if ti.state not in _FINE]
+        return sorted(unfinished, key=lambda key: key not in self.errors)
+
+    def _task_ids(self) -> set[str]:
+        return {task_id for task_id, _ in self.task_instances}
+
+
+_FINE = {"success", "skipped"}
+
+
+class WanAirflow:
+    """Airflow in this process, on the isolated home: migrate its database once, run DAGs in it."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+
+    def migrate(self) -> None:
+        """``airflow db migrate`` in a subprocess (this process keeps no migration state), once a home."""
+        if self.home in _migrated:
+            return
+        done = subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            capture_output=True,
+            text=True,
+            env=os.environ.copy(),
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"airflow db migrate failed in {self.home}:\n{done.stderr[-3000:]}")
+        _migrated.add(self.home)
+
+    def run(self, dag: Any, conf: Mapping[str, Any] | None = None) -> WanDagRun:
+        """Run ``dag`` like ``dag.test(run_conf=conf)``; the finished run, or :class:`WanDagRunFailed`."""
+        run = self.run_unchecked(dag, conf)
+        if run.state != "success":
+            raise WanDagRunFailed(run)
+        return run
+
+    def run_unchecked(self, dag: Any, conf: Mapping[str, Any] | None = None) -> WanDagRun:
+        """Like :meth:`run`, but returns a failed run too (for tests that expect the failure)."""
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        self.migrate()
+        _logs_to_current_stdout()
+        _serialize(dag)
+        with _collect_errors() as errors:
+            dag_run = dag.test(run_conf=dict(conf) if conf is not None else None)
+        with create_session() as session:
+            found = session.scalars(
+                select(TaskInstance).where(
+                    TaskInstance.dag_id == dag.dag_id, TaskInstance.run_id == dag_run.run_id
+                )
+            )
+            tis = {(ti.task_id, ti.map_index): ti for ti in found}
+            session.expunge_all()
+        return WanDagRun(dag.dag_id, dag_run.run_id, str(dag_run.state), tis, errors)
+
+
+def _serialize(dag: Any) -> None:
+    """Write ``dag`` to the metadata DB as the DAG processor does (``dag.test()`` runs from there)."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.collection import update_dag_parsing_results_in_db
+    from airflow.serialization.serialized_objects import LazyDeserializedDAG
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        DagBundlesManager().sync_bundles_to_db(session=session)
+    with create_session() as session:
+        update_dag_parsing_results_in_db(
+            "dags-folder", None, [LazyDeserializedDAG.from_dag(dag)], {}, None, set(), session=session
+        )
+
+
+class _TaskErrors:
+    """An Airflow listener keeping each failed task's exception (``dag.test()`` only logs it)."""
+
+    def __init__(self) -> None:
+        self.errors: dict[tuple[str, int], BaseException] = {}
+
+    @_hookimpl
+    def on_task_instance_failed(self, previous_state: Any, task_instance: Any, error: Any) -> None:
+        if isinstance(error, BaseException):
+            self.errors[(task_instance.task_id, task_instance.map_index)] = error
+
+
+@contextmanager
+def _collect_errors() -> Iterator[dict[tuple[str, int], BaseException]]:
+    try:
+        from airflow.sdk.listener import get_listener_manager
+    except ImportError:  # Airflow 3.1: one listener manager for the task SDK and the core
+        from airflow.listeners.listener import get_listener_manager  # type: ignore[assignment]
+
+    listener = _TaskErrors()
+    manager = get_listener_manager()
+    manager.add_listener(listener)
+    try:
+        yield listener.errors
+    finally:
+        manager.pm.unregister(listener)
+
+
+class _CurrentStdout:
+    """A text stream that writes to ``sys.stdout`` as it is at each write (pytest swaps it per test)."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+def _logs_to_current_stdout() -> None:
+    """Task logs to whatever stdout is current, where pytest's ``capsys``/``capfd`` see them."""
+    from airflow.sdk.log import configure_logging
+
+    configure_logging(output=_CurrentStdout(), colored_console_log=False)
