@@ -56,7 +56,7 @@ class Stack:
     emulator: RemoteEmulator
 
     def accepted_creates(self, prompts: list[str]) -> list[int]:
-        return [self.emulator.create_count(prompt=prompt, accepted_only=True) for prompt in prompts]
+        return [self.emulator.create_count(prompt=prompt) for prompt in prompts]
 
     def cancel_requests(self) -> Counter[str]:
         """Cancel calls the emulator received, by Wan task id."""
@@ -263,7 +263,7 @@ def test_worker_killed_right_after_the_create_was_accepted(wan: Stack) -> None:
     run_id = airflow.trigger("wan_fault_single", {"prompt": prompt})
     wait_for(
         "the create to be accepted",
-        lambda: emulator.create_count(prompt=prompt, accepted_only=True) == 1,
+        lambda: emulator.create_count(prompt=prompt) == 1,
         RUN_TIMEOUT,
         airflow.run_diagnostics("wan_fault_single", run_id),
     )
