@@ -26,6 +26,7 @@ from airflow_provider_wan.api.errors import (
     is_retryable,
     is_transient_task_failure,
 )
+from airflow_provider_wan.api.families import REQUEST_TYPES, request_type_for
 from airflow_provider_wan.api.i2v import ImageToVideoMediaRequest, ImageToVideoRequest, uses_media_protocol
 from airflow_provider_wan.api.kf2v import KF2V_PATH, KeyframesToVideoRequest
 from airflow_provider_wan.api.media import OSS_RESOLVE_HEADER, MediaInput, MediaRule, image_size
@@ -68,6 +69,7 @@ __all__ = [
     "R2V_MEDIA_MODELS",
     "R2V_MODELS",
     "REGIONS",
+    "REQUEST_TYPES",
     "FamilySpec",
     "ImageToVideoMediaRequest",
     "ImageToVideoRequest",
@@ -108,6 +110,7 @@ __all__ = [
     "pixels_from_input",
     "poll_delay",
     "redact_url",
+    "request_type_for",
     "resolve_base_url",
     "resolve_model",
     "resolve_region",

@@ -8,8 +8,9 @@ path, and adds only its own rules in :meth:`~WanRequest._check_model_independent
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from airflow_provider_wan.api.checks import check_common, require_text, require_type
@@ -20,6 +21,7 @@ from airflow_provider_wan.api.models import resolve_in, unknown_model_warning
 from airflow_provider_wan.api.responses import parse_number
 
 Request = TypeVar("Request", bound="WanRequest")
+_INPUT_PARAMETER = re.compile(r"^(?P<field>\w+)(?:\[(?P<index>\d+)\](?:\.(?P<attribute>\w+))?)?$")
 
 
 class FamilySpec(Protocol):
@@ -61,6 +63,24 @@ class WanRequest:
     def media_inputs(self) -> list[MediaInput]:
         """Every input URL with the rule it must meet (what an ``s3://`` input must be checked against)."""
         return []
+
+    def with_inputs(self: Request, urls: Mapping[str, str]) -> Request:
+        """A copy with input URLs replaced, keyed by :meth:`media_inputs` parameter (``img_url``,
+        ``reference_urls[1]``, ``media[0].url``): how a presigned URL takes an ``s3://`` URI's place."""
+        changes: dict[str, Any] = {}
+        for parameter, url in urls.items():
+            match = _INPUT_PARAMETER.match(parameter)
+            if match is None or not hasattr(self, match["field"]):
+                raise WanValidationError("inputs", parameter, "a parameter named by media_inputs()")
+            name, index, attribute = match["field"], match["index"], match["attribute"]
+            if index is None:
+                changes[name] = url
+                continue
+            items = list(changes.get(name, getattr(self, name)))
+            at = int(index)
+            items[at] = replace(items[at], **{attribute: url}) if attribute else url
+            changes[name] = tuple(items)
+        return replace(self, **changes)  # type: ignore[type-var]
 
     @property
     def needs_oss_resolve(self) -> bool:

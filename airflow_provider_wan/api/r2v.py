@@ -62,7 +62,6 @@ def _named_beyond(prompt: str | None, pattern: re.Pattern[str], count: int) -> i
 class ReferenceToVideoRequest(_ReferenceBilling, MediaRequest):
     """A wan2.6 reference-to-video task: up to 5 references (at most 3 videos), ``size`` in pixels."""
 
-    prompt: str | None = None
     reference_urls: tuple[str, ...] = ()
     size: str | None = None
     shot_type: str | None = None
@@ -135,7 +134,6 @@ R27_IMAGE_RULE = image_rule(20 * MB, max_aspect=8)
 class ReferenceToVideoMediaRequest(_ReferenceBilling, MediaListRequest):
     """A wan2.7 reference-to-video task: up to 5 reference images and videos, an optional first frame."""
 
-    prompt: str | None = None
     resolution: str | None = None
     ratio: str | None = None
     prompt_extend: bool | None = None

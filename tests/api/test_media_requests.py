@@ -13,6 +13,7 @@ import pytest
 from airflow_provider_wan.api import (
     CREATE_PATH,
     KF2V_PATH,
+    REQUEST_TYPES,
     ImageToVideoMediaRequest,
     ImageToVideoRequest,
     KeyframesToVideoRequest,
@@ -22,6 +23,7 @@ from airflow_provider_wan.api import (
     VideoRequest,
     WanRequest,
     WanValidationError,
+    request_type_for,
     uses_media_protocol,
 )
 
@@ -447,3 +449,51 @@ def test_reference_input_seconds_cap_per_reference(count: int, cap: float) -> No
     assert media_request.input_seconds() == pytest.approx(cap * count)
     assert media_request.input_seconds([30.0] * count) == pytest.approx(cap * count)
     assert r2v27().input_seconds() == 0.0
+
+
+@pytest.mark.parametrize(
+    ("model", "cls"),
+    [
+        ("wan2.6-t2v", VideoRequest),
+        ("wan2.7-t2v-2026-04-25", VideoRequest),
+        ("wan2.6-i2v-flash", ImageToVideoRequest),
+        ("wan2.1-i2v-turbo", ImageToVideoRequest),
+        ("wan2.7-i2v-2026-04-25", ImageToVideoMediaRequest),
+        ("wan2.2-kf2v-flash", KeyframesToVideoRequest),
+        ("wan2.1-kf2v-plus", KeyframesToVideoRequest),
+        ("wan2.6-r2v", ReferenceToVideoRequest),
+        ("wan2.7-r2v-2026-06-12", ReferenceToVideoMediaRequest),
+        ("wan2.7-x2v", None),
+    ],
+)
+def test_request_type_for_a_model(model: str, cls: type[WanRequest] | None) -> None:
+    assert request_type_for(model) is cls
+    assert (cls in REQUEST_TYPES) is (cls is not None)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        i2v(audio_url="s3://b/voice.wav", img_url="s3://b/a.png"),
+        kf2v(first_frame_url="s3://b/a.png", last_frame_url="s3://b/b.png"),
+        r2v26("s3://b/a.png", "s3://b/clip.mp4"),
+        r2v27(ref("reference_image", "s3://b/a.png", "s3://b/v.mp3"), ref("first_frame", "s3://b/f.png")),
+        i2v27(model="wan2.7-i2v", media=(MediaItem("first_clip", "s3://b/c.mov"),)),
+        VideoRequest("wan2.6-t2v", "a fox", audio_url="s3://b/v.mp3"),
+    ],
+    ids=lambda r: type(r).__name__,
+)
+def test_presigned_urls_take_the_s3_uris_place(request_: WanRequest) -> None:
+    with pytest.raises(WanValidationError, match="http"):
+        request_.validate()
+    inputs = request_.media_inputs()
+    signed = {
+        item.parameter: item.url.replace("s3://b/", "https://b.s3.amazonaws.com/") + "?sig=s"
+        for item in inputs
+    }
+    presigned = request_.with_inputs(signed)
+    presigned.validate()
+    assert {item.parameter: item.url for item in presigned.media_inputs()} == signed
+    assert request_.media_inputs() == inputs  # the original keeps its s3:// URIs (for logs and fields)
+    with pytest.raises(WanValidationError, match="media_inputs"):
+        request_.with_inputs({"no_such_field": "https://x/a.png"})
