@@ -131,8 +131,9 @@ class WanRequest:
         return warnings
 
     def billed_seconds(self, usage: Any) -> float | None:
-        """Seconds a finished task is billed for: ``usage.duration`` where the model gives it (input
-        plus output seconds from wan2.2 on), else ``video_duration`` (wan2.1, kf2v), else their sum."""
+        """Seconds a finished task is billed for: ``usage.duration`` where the model gives it (wan2.2 on;
+        on reference-to-video it is the capped input seconds plus the output's), else ``video_duration``
+        (wan2.1, kf2v), else ``input_video_duration`` plus ``output_video_duration``."""
         if not isinstance(usage, dict):
             return None
         for key in ("duration", "video_duration"):

@@ -13,9 +13,6 @@ from airflow_provider_wan.api.media import MediaInput, MediaRule
 from airflow_provider_wan.api.media_models import ALWAYS, OPTIONAL, MediaSpec, pixels_from_input
 from airflow_provider_wan.api.request import OutputSpec
 
-#: Seconds each reference video may bill, by how many share the 5-second input budget (V-RG's table).
-INPUT_SECONDS_CAP = {1: 5.0, 2: 2.5, 3: 1.65, 4: 1.25, 5: 1.0}
-
 
 @dataclass(frozen=True, kw_only=True)
 class MediaRequest(WanRequest):
@@ -150,7 +147,7 @@ class MediaListRequest(MediaRequest):
                 allowed = (
                     f"only on {' or '.join(sorted(self.VOICE_TYPES))} entries"
                     if self.VOICE_TYPES
-                    else (f"not taken by {spec.family}")
+                    else f"not taken by {spec.family}"
                 )
                 raise WanValidationError(f"media[{at}].reference_voice", item.reference_voice, allowed)
         return self._check_media(spec)
@@ -161,11 +158,3 @@ class MediaListRequest(MediaRequest):
     @property
     def _types(self) -> str:
         return ", ".join(self.ITEM_RULES)
-
-
-def capped_input_seconds(video_seconds: list[float | None], sharing: int) -> float:
-    """Input seconds billed for reference videos: each ``min(actual, cap)``, an unknown length at the cap."""
-    if not video_seconds:
-        return 0.0
-    cap = INPUT_SECONDS_CAP.get(sharing, 5.0 / max(sharing, 1))
-    return sum(cap if seconds is None else min(seconds, cap) for seconds in video_seconds)

@@ -14,11 +14,13 @@ from airflow_provider_wan.api.errors import WanValidationError
 from airflow_provider_wan.api.i2v import image_rule
 from airflow_provider_wan.api.media import MB, SUFFIXES, MediaInput, MediaRule
 from airflow_provider_wan.api.media_models import R2V_MEDIA_MODELS, R2V_MODELS, MediaSpec, pixels_from_input
-from airflow_provider_wan.api.media_request import MediaListRequest, MediaRequest, capped_input_seconds
+from airflow_provider_wan.api.media_request import MediaListRequest, MediaRequest
 from airflow_provider_wan.api.models import RATIOS, WAN27_PIXELS, parse_pixels
 from airflow_provider_wan.api.request import OutputSpec
 
 MAX_REFERENCES = 5
+#: Seconds each reference video may bill, by how many share the 5-second input budget (V-RG's table).
+INPUT_SECONDS_CAP = {1: 5.0, 2: 2.5, 3: 1.65, 4: 1.25, 5: 1.0}
 R26_IMAGE_RULE = MediaRule("image", 20 * MB, sides=(240, 8000))
 R26_VIDEO_RULE = MediaRule("video", 100 * MB, seconds=(1, 30))
 _CHARACTER = re.compile(r"character(\d+)")
@@ -28,29 +30,24 @@ _WAN27_NAME = {
 }
 
 
-def is_video_url(url: Any) -> bool:
-    """Whether a reference URL names a clip (``.mp4``/``.mov``); without a known suffix it counts as one
-    for its limits, so the larger limit applies and nothing valid is refused."""
+def _reference_rule(url: Any) -> MediaRule:
+    """A picture's rule for a picture's suffix, else a clip's: without a known suffix the larger limits
+    apply, so nothing valid is refused."""
     last = urlsplit(str(url)).path.rsplit("/", 1)[-1].lower()
-    return not last.endswith(SUFFIXES["image"])
-
-
-class _ReferenceBilling:
-    """Billing of references: the capped input seconds of the videos plus the output seconds."""
-
-    def billed_seconds(self, usage: Any) -> float | None:
-        if isinstance(usage, dict) and "output_video_duration" in usage:
-            parts = (usage.get("input_video_duration") or 0, usage.get("output_video_duration") or 0)
-            try:
-                return float(parts[0]) + float(parts[1])
-            except (TypeError, ValueError):
-                pass
-        return super().billed_seconds(usage)  # type: ignore[misc]
+    return R26_IMAGE_RULE if last.endswith(SUFFIXES["image"]) else R26_VIDEO_RULE
 
 
 def _clips(urls: tuple[str, ...]) -> list[str]:
     """The references that name a clip by their suffix (an unknown suffix is not counted as one)."""
     return [url for url in urls if urlsplit(str(url)).path.lower().endswith(SUFFIXES["video"])]
+
+
+def capped_input_seconds(video_seconds: list[float | None], sharing: int) -> float:
+    """Input seconds billed for reference videos: each ``min(actual, cap)``, an unknown length at the cap."""
+    if not video_seconds:
+        return 0.0
+    cap = INPUT_SECONDS_CAP.get(sharing, 5.0 / sharing)
+    return sum(cap if seconds is None else min(seconds, cap) for seconds in video_seconds)
 
 
 def _named_beyond(prompt: str | None, pattern: re.Pattern[str], count: int) -> int | None:
@@ -59,7 +56,7 @@ def _named_beyond(prompt: str | None, pattern: re.Pattern[str], count: int) -> i
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReferenceToVideoRequest(_ReferenceBilling, MediaRequest):
+class ReferenceToVideoRequest(MediaRequest):
     """A wan2.6 reference-to-video task: up to 5 references (at most 3 videos), ``size`` in pixels."""
 
     reference_urls: tuple[str, ...] = ()
@@ -86,7 +83,7 @@ class ReferenceToVideoRequest(_ReferenceBilling, MediaRequest):
 
     def media_inputs(self) -> list[MediaInput]:
         return [
-            MediaInput(f"reference_urls[{at}]", url, R26_VIDEO_RULE if is_video_url(url) else R26_IMAGE_RULE)
+            MediaInput(f"reference_urls[{at}]", url, _reference_rule(url))
             for at, url in enumerate(self.reference_urls)
         ]
 
@@ -116,10 +113,8 @@ class ReferenceToVideoRequest(_ReferenceBilling, MediaRequest):
 
     def input_seconds(self, video_seconds: list[float | None] | None = None) -> float:
         """Input seconds this request bills (before it runs): the cap is shared by every reference."""
-        videos = [
-            url for url in self.reference_urls if urlsplit(str(url)).path.lower().endswith(SUFFIXES["video"])
-        ]
-        return capped_input_seconds(video_seconds or [None] * len(videos), len(self.reference_urls))
+        clips = _clips(self.reference_urls)
+        return capped_input_seconds(video_seconds or [None] * len(clips), len(self.reference_urls))
 
     def output(self, image_size: tuple[int, int] | None = None) -> OutputSpec:
         """Exactly ``size`` (default 1920*1080), whatever the references look like."""
@@ -131,7 +126,7 @@ R27_IMAGE_RULE = image_rule(20 * MB, max_aspect=8)
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReferenceToVideoMediaRequest(_ReferenceBilling, MediaListRequest):
+class ReferenceToVideoMediaRequest(MediaListRequest):
     """A wan2.7 reference-to-video task: up to 5 reference images and videos, an optional first frame."""
 
     resolution: str | None = None
