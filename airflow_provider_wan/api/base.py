@@ -70,7 +70,7 @@ class WanRequest:
         changes: dict[str, Any] = {}
         for parameter, url in urls.items():
             match = _INPUT_PARAMETER.match(parameter)
-            if match is None or not hasattr(self, match["field"]):
+            if match is None or parameter not in {item.parameter for item in self.media_inputs()}:
                 raise WanValidationError("inputs", parameter, "a parameter named by media_inputs()")
             name, index, attribute = match["field"], match["index"], match["attribute"]
             if index is None:

@@ -495,5 +495,6 @@ def test_presigned_urls_take_the_s3_uris_place(request_: WanRequest) -> None:
     presigned.validate()
     assert {item.parameter: item.url for item in presigned.media_inputs()} == signed
     assert request_.media_inputs() == inputs  # the original keeps its s3:// URIs (for logs and fields)
-    with pytest.raises(WanValidationError, match="media_inputs"):
-        request_.with_inputs({"no_such_field": "https://x/a.png"})
+    for wrong in ("no_such_field", "seed", "media[9].url", "reference_urls[7]"):
+        with pytest.raises(WanValidationError, match="media_inputs"):
+            request_.with_inputs({wrong: "https://x/a.png"})
