@@ -12,6 +12,9 @@ from airflow_provider_wan.api.media import MB
 from airflow_provider_wan.api.models import SIZE_TIERS
 
 ALWAYS, OPTIONAL, SILENT = "always", "optional", "silent"  # sound: made always, `audio` switch, never
+BEIJING_SINGAPORE = ("cn-beijing", "ap-southeast-1")
+BEIJING = ("cn-beijing",)
+EVERYWHERE = ("cn-beijing", "ap-southeast-1", "us-east-1", "eu-central-1")
 _2_TO_15 = tuple(range(2, 16))
 
 
@@ -33,6 +36,7 @@ class MediaSpec:
     fps: int = 30
     max_running: int = 5
     creates_per_second: int = 5
+    regions: tuple[str, ...] = BEIJING_SINGAPORE  # region ids that offer the model (V-RL)
 
     @property
     def default_duration(self) -> int:
@@ -58,12 +62,13 @@ I2V_MODELS = _table([
     MediaSpec("wan2.6-i2v-flash", ("720P", "1080P"), "1080P", _2_TO_15, 1500, OPTIONAL,
               takes_audio_url=True, shot_type=True),
     MediaSpec("wan2.6-i2v", ("720P", "1080P"), "1080P", _2_TO_15, 1500, ALWAYS,
-              takes_audio_url=True, shot_type=True),
+              takes_audio_url=True, shot_type=True, regions=EVERYWHERE),
     MediaSpec("wan2.6-i2v-us", ("720P", "1080P"), "1080P", (5, 10, 15), 1500, ALWAYS,
-              takes_audio_url=True, shot_type=True),
+              takes_audio_url=True, shot_type=True, regions=("us-east-1",)),
     MediaSpec("wan2.5-i2v-preview", ("480P", "720P", "1080P"), "1080P", (5, 10), 1500, ALWAYS,
               takes_audio_url=True),
-    _slow(MediaSpec("wan2.2-i2v-flash", ("480P", "720P", "1080P"), "720P", (5,), 800, SILENT, 10 * MB)),
+    _slow(MediaSpec("wan2.2-i2v-flash", ("480P", "720P", "1080P"), "720P", (5,), 800, SILENT, 10 * MB,
+                    regions=BEIJING)),
     _slow(MediaSpec("wan2.2-i2v-plus", ("480P", "1080P"), "1080P", (5,), 800, SILENT, 10 * MB)),
     _slow(MediaSpec("wanx2.1-i2v-plus", ("720P",), "720P", (5,), 800, SILENT, 10 * MB)),
     _slow(MediaSpec("wanx2.1-i2v-turbo", ("480P", "720P"), "720P", (3, 4, 5), 800, SILENT, 10 * MB)),
@@ -76,7 +81,7 @@ I2V_MEDIA_MODELS = _table([MediaSpec("wan2.7-i2v", ("720P", "1080P"), "1080P", _
 _KF21 = _slow(MediaSpec("wanx2.1-kf2v-plus", ("720P",), "720P", (5,), 800, SILENT, 10 * MB))
 KF2V_MODELS = {
     **_table([_slow(MediaSpec("wan2.2-kf2v-flash", ("480P", "720P", "1080P"), "720P", (5,), 800, SILENT,
-                              10 * MB)), _KF21]),
+                              10 * MB, regions=BEIJING)), _KF21]),
     "wan2.1-kf2v-plus": replace(_KF21, creates_per_second=1),  # the Singapore spelling: 1 a second there
 }  # fmt: skip
 
@@ -84,7 +89,7 @@ KF2V_MODELS = {
 _R26_SIZES = tuple(size for tier in ("720P", "1080P") for size in SIZE_TIERS[tier].values())
 R2V_MODELS = _table([
     MediaSpec("wan2.6-r2v", (), None, tuple(range(2, 11)), 1500, ALWAYS, shot_type=True,
-              sizes=_R26_SIZES, default_size="1920*1080"),
+              sizes=_R26_SIZES, default_size="1920*1080", regions=EVERYWHERE),
     MediaSpec("wan2.6-r2v-flash", (), None, tuple(range(2, 11)), 1500, OPTIONAL, shot_type=True,
               sizes=_R26_SIZES, default_size="1920*1080"),
 ])  # fmt: skip

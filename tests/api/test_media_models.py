@@ -84,6 +84,17 @@ def minimal(model: str, **fields: Any) -> WanRequest:
     return ReferenceToVideoMediaRequest(model=model, media=(MediaItem("reference_image", IMG),), **fields)
 
 
+# The page's region table (V-RL): the models not offered in exactly Beijing and Singapore.
+BJ, SG, VA, FR = "cn-beijing", "ap-southeast-1", "us-east-1", "eu-central-1"
+REGIONS = {"wan2.6-i2v": {BJ, SG, VA, FR}, "wan2.6-i2v-us": {VA}, "wan2.2-i2v-flash": {BJ},
+           "wan2.2-kf2v-flash": {BJ}, "wan2.6-r2v": {BJ, SG, VA, FR}}  # fmt: skip
+
+
+@pytest.mark.parametrize(("table", "name", "row"), ROWS, ids=[name for _, name, _ in ROWS])
+def test_regions_offering_each_model(table: dict, name: str, row: tuple) -> None:
+    assert set(table[name].regions) == REGIONS.get(name, {BJ, SG})
+
+
 def test_tables_know_exactly_the_contract_models() -> None:
     for table, rows in TABLES:
         extra = SINGAPORE_SPELLINGS if table is I2V_MODELS else {}
