@@ -16,23 +16,17 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from packaging.version import Version
 
 from airflow_provider_wan.emulator.remote import RemoteEmulator
 from tests.deployment.harness import CeleryDeployment, wait_for
 
 pytestmark = pytest.mark.timeout(1200)
 
-AIRFLOW_VERSION = Version(metadata.version("apache-airflow-core"))
-# Airflow 3.3 calls a trigger's on_kill when a user ends its deferred task; 3.1 never does, so there a
-# user's kill cannot reach the Wan task (the README's Guarantees table).
-TRIGGERS_HAVE_ON_KILL = Version("3.3") <= AIRFLOW_VERSION
 
 DAG_FILE = Path(__file__).parent / "dags" / "wan_faults.py"
 DAG_IDS = ["wan_fault_batch", "wan_fault_single", "wan_fault_execution_timeout", "wan_fault_after_success"]
@@ -324,7 +318,8 @@ def defer_one_pending_video(wan: Stack, scenario: str) -> tuple[str, str, dict[s
 
 
 def test_user_marks_a_deferred_task_failed(wan: Stack) -> None:
-    """A user's kill cancels the PENDING task (Airflow 3.3+; 3.1 has no trigger on_kill to reach it)."""
+    """A user's kill cancels the PENDING task: through the trigger's on_kill on Airflow 3.3+, and through
+    its cleanup on 3.1 (which calls no trigger on_kill); either reads the task instance's state first."""
     airflow = wan.airflow
     run_id, prompt, task = defer_one_pending_video(wan, "marked failed")
     airflow.set_task_state("wan_fault_single", run_id, "generate", "failed")
@@ -333,16 +328,11 @@ def test_user_marks_a_deferred_task_failed(wan: Stack) -> None:
     def cancelled() -> bool:
         return wan.emulator.task(task["task_id"])["status"] == "CANCELED"
 
-    if TRIGGERS_HAVE_ON_KILL:
-        wait_for("the PENDING task to be cancelled", cancelled, 60, airflow.diagnostics)
-        assert wan.cancel_requests() == Counter({task["task_id"]: 1})
-    else:
-        # Airflow 3.1 never tells a trigger that a user ended its task (no trigger on_kill), so the
-        # PENDING task is left to run and be billed: the README's Guarantees table says so.
-        time.sleep(TRIGGERER_GRACE)  # the triggerer drops the removed trigger: a cancel would come now
-        assert wan.cancel_requests() == Counter()
-        assert wan.emulator.task(task["task_id"])["status"] == "PENDING"
+    wait_for("the PENDING task to be cancelled", cancelled, 60, airflow.diagnostics)
+    assert wan.cancel_requests() == Counter({task["task_id"]: 1})
     assert wan.accepted_creates([prompt]) == [1]
+    log = airflow.task_log("wan_fault_single", run_id, "generate")
+    assert f"(a user ended it): cancelling Wan task {task['task_id']}" in log
 
 
 def test_user_clears_a_deferred_task(wan: Stack) -> None:
@@ -354,7 +344,7 @@ def test_user_clears_a_deferred_task(wan: Stack) -> None:
     again and the old trigger must not cancel what the new try waits for.
     """
     airflow, emulator = wan.airflow, wan.emulator
-    run_id, prompt, first = defer_one_pending_video(wan, "cleared")
+    run_id, prompt, _ = defer_one_pending_video(wan, "cleared")
     airflow.clear_task("wan_fault_single", run_id, "generate")
     wait_for(
         "the cleared task instance to run again",
@@ -375,8 +365,6 @@ def test_user_clears_a_deferred_task(wan: Stack) -> None:
         "success",
         billed[0]["task_id"],
     )
-    if not TRIGGERS_HAVE_ON_KILL:
-        assert billed[0]["task_id"] == first["task_id"]  # nothing could cancel it; the retry found it
 
 
 def test_failure_after_success_on_the_first_try_returns_the_same_video(wan: Stack) -> None:
