@@ -378,8 +378,22 @@ class AirflowDeployment:
         self.api("POST", "/pools", json=body)
 
     def trigger(self, dag_id: str, conf: Mapping[str, Any] | None = None) -> str:
+        """Start a run and return its id once the API can read it back.
+
+        Airflow 3.1.0 with FastAPI 0.118+ answers the POST before its session commits (a dependency with
+        ``yield`` now ends after the response), so a GET right after it can answer 404 (seen on SQLite).
+        """
         body = {"logical_date": None, "conf": dict(conf or {})}
-        return str(self.api("POST", f"/dags/{dag_id}/dagRuns", json=body)["dag_run_id"])
+        run_id = str(self.api("POST", f"/dags/{dag_id}/dagRuns", json=body)["dag_run_id"])
+        path = f"{self.api_url}/api/v2/dags/{dag_id}/dagRuns/{run_id}"
+        wait_for(
+            f"run {run_id} to be readable",
+            lambda: self._session.get(path, timeout=30).status_code == 200,
+            30,
+            lambda: "",
+            interval=0.2,
+        )
+        return run_id
 
     def run_state(self, dag_id: str, run_id: str) -> str:
         return str(self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"])
