@@ -25,6 +25,7 @@ VENDOR_TASK_API_RPS = 20.0
 THROTTLE_PAUSE = 1.0  # seconds held back after a 429 that sent no Retry-After
 RECOVERY_SECONDS = 30.0  # a halved rate climbs back to the configured one over this long
 SLOWEST_SHARE = 1 / 16  # throttling never slows a bucket below this share of its configured rate
+EPSILON = 1e-9
 
 
 class TokenBucket:
@@ -53,7 +54,7 @@ class TokenBucket:
             now = self._refill()
             if now < self.paused_until:
                 return self.paused_until - now
-            if self.tokens >= 1.0:
+            if self.tokens >= 1.0 - EPSILON:  # refills are sums of floats: 0.9999999 is a token
                 self.tokens -= 1.0
                 return 0.0
             return (1.0 - self.tokens) / self.rate
