@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from airflow_provider_wan.api.errors import WanValidationError
+from airflow_provider_wan.api.media import OSS_RESOLVE_HEADER
 from airflow_provider_wan.api.responses import TaskStatus
 
 DEFAULT_REGION = "ap-southeast-1"
@@ -107,8 +108,11 @@ def auth_headers(api_key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"}
 
 
-def create_headers(api_key: str) -> dict[str, str]:
-    return {**auth_headers(api_key), "Content-Type": "application/json", "X-DashScope-Async": "enable"}
+def create_headers(api_key: str, *, resolve_oss: bool = False) -> dict[str, str]:
+    """Headers of a create call; ``resolve_oss`` when an input is an ``oss://`` URL (see
+    :attr:`~airflow_provider_wan.api.base.WanRequest.needs_oss_resolve`)."""
+    headers = {**auth_headers(api_key), "Content-Type": "application/json", "X-DashScope-Async": "enable"}
+    return {**headers, OSS_RESOLVE_HEADER: "enable"} if resolve_oss else headers
 
 
 def list_params(

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
+
+from airflow_provider_wan.api.checks import default_duration
 
 RESOLUTIONS = ("720P", "1080P")
 RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
@@ -46,8 +50,6 @@ WAN27_PIXELS: dict[str, dict[str, str]] = {
     },
 }
 
-DEFAULT_DURATION = 5  # (assumed) when a multi-duration model is given none
-
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -71,7 +73,7 @@ class ModelSpec:
 
     @property
     def default_duration(self) -> int:
-        return DEFAULT_DURATION if DEFAULT_DURATION in self.durations else self.durations[0]
+        return default_duration(self.durations)
 
     @property
     def audio_url_min_seconds(self) -> int:
@@ -99,19 +101,37 @@ MODELS: dict[str, ModelSpec] = {
 _SNAPSHOT = re.compile(r"^(?P<family>.+?)-\d{4}-\d{2}-\d{2}$")
 
 
-def resolve_model(name: str) -> ModelSpec | None:
-    """The family of a model name or dated snapshot (``wan2.7-t2v-2026-04-25``); None if unknown."""
-    if name in MODELS:
-        return MODELS[name]
+Spec = TypeVar("Spec")
+
+
+def resolve_in(name: str, table: Mapping[str, Spec]) -> Spec | None:
+    """The family of a model name or dated snapshot in ``table``; None if unknown."""
+    if name in table:
+        return table[name]
     match = _SNAPSHOT.match(name)
-    return MODELS.get(match["family"]) if match else None
+    return table.get(match["family"]) if match else None
 
 
-def nearest_model(name: str) -> str | None:
+def resolve_model(name: str) -> ModelSpec | None:
+    """The text-to-video family of a model name or dated snapshot (``wan2.7-t2v-2026-04-25``)."""
+    return resolve_in(name, MODELS)
+
+
+def nearest_model(name: str, known: Mapping[str, object] = MODELS) -> str | None:
     """The known model a mistyped name most likely meant (``wan2.6-t2w`` -> ``wan2.6-t2v``), if any."""
     family = _SNAPSHOT.match(name)
-    close = difflib.get_close_matches(family["family"] if family else name, MODELS, n=1, cutoff=0.8)
+    close = difflib.get_close_matches(family["family"] if family else name, known, n=1, cutoff=0.8)
     return close[0] if close else None
+
+
+def unknown_model_warning(name: str, known: Mapping[str, object] = MODELS) -> str:
+    """The warning for a model no table knows: it stays usable, with the model-independent checks."""
+    nearest = nearest_model(name, known)
+    guess = f" (did you mean {nearest}?)" if nearest else ""
+    return (
+        f"Unknown model {name!r}{guess}: only the model-independent checks were made, and "
+        f"the request is sent as it is. Known models: {', '.join(sorted(known))}."
+    )
 
 
 def parse_pixels(size: str) -> tuple[int, int]:

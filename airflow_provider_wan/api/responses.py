@@ -140,13 +140,13 @@ def parse_usage(usage: Any) -> Usage | None:
         return None
     duration = _first_positive(usage, "output_video_duration", "duration", "video_duration")
     width, height = _pixels(usage)
-    count = _number(usage.get("video_count"))
+    count = parse_number(usage.get("video_count"))
     return Usage(duration, width, height, int(count) if count is not None else None)
 
 
 def parse_error(http_status: int, body: Any, retry_after: str | None = None) -> WanApiError:
     """The flat error body ``{request_id, code, message}`` of a failed call."""
-    wait = _number(retry_after)
+    wait = parse_number(retry_after)
     if isinstance(body, dict) and (body.get("code") or body.get("message")):
         return WanApiError(
             str(body.get("message") or ""),
@@ -177,10 +177,10 @@ def parse_task_page(body: Any) -> TaskPage:
         if isinstance(row, dict)
     ]
     return TaskPage(
-        total=int(_number(body.get("total")) or 0),
-        total_page=int(_number(body.get("total_page")) or 0),
-        page_no=int(_number(body.get("page_no")) or 1),
-        page_size=int(_number(body.get("page_size")) or len(rows)),
+        total=int(parse_number(body.get("total")) or 0),
+        total_page=int(parse_number(body.get("total_page")) or 0),
+        page_no=int(parse_number(body.get("page_no")) or 1),
+        page_size=int(parse_number(body.get("page_size")) or len(rows)),
         tasks=rows,
         request_id=body.get("request_id"),
     )
@@ -232,7 +232,7 @@ def _status(value: Any, body: Any) -> TaskStatus:
         raise WanResponseError(f"unknown task status {value!r}: {_excerpt(body)}") from None
 
 
-def _number(value: Any) -> float | None:
+def parse_number(value: Any) -> float | None:
     if isinstance(value, bool) or value in (None, ""):
         return None
     try:
@@ -243,7 +243,7 @@ def _number(value: Any) -> float | None:
 
 def _first_positive(usage: dict[str, Any], *keys: str) -> float | None:
     for key in keys:
-        value = _number(usage.get(key))
+        value = parse_number(usage.get(key))
         if value:
             return value
     return None
@@ -254,7 +254,7 @@ def _pixels(usage: dict[str, Any]) -> tuple[int | None, int | None]:
         value = usage.get(key)
         if isinstance(value, str) and _PIXELS.match(value):
             return parse_pixels(value.replace(" ", ""))
-    ratio, sr = usage.get("ratio"), _number(usage.get("SR"))
+    ratio, sr = usage.get("ratio"), parse_number(usage.get("SR"))
     tier = f"{int(sr)}P" if sr else None
     if isinstance(ratio, str) and tier in WAN27_PIXELS and ratio in WAN27_PIXELS[tier]:
         return parse_pixels(WAN27_PIXELS[tier][ratio])

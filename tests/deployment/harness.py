@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -66,6 +67,9 @@ class Service:
     argv: list[str]
     env: Mapping[str, str]
     log_path: Path
+    user: str | None = None  # another OS user to run as (PostgreSQL refuses to run as root)
+    stop_signal: signal.Signals = signal.SIGTERM
+    backing: bool = False  # a store the Airflow components use (database, broker): stopped after them
     process: subprocess.Popen[bytes] | None = None
     stopped_on_purpose: bool = False
 
@@ -79,6 +83,7 @@ class Service:
                 stderr=subprocess.STDOUT,
                 env=dict(self.env),
                 start_new_session=True,
+                user=self.user,
             )
         return self
 
@@ -103,10 +108,11 @@ class Service:
             self.process.wait(timeout=30)
 
     def request_stop(self) -> None:
-        """SIGTERM to the group: the component shuts down its own way."""
+        """``stop_signal`` to the group: it shuts down its own way (resumed first if a test paused it)."""
         self.stopped_on_purpose = True
         if self.alive:
-            self.signal_group(signal.SIGTERM)
+            self.signal_group(self.stop_signal)
+            self.signal_group(signal.SIGCONT)
 
     def finish_stop(self, deadline: float) -> None:
         """Wait until ``deadline`` (monotonic) for the exit, then SIGKILL whatever is left of the group."""
@@ -196,8 +202,9 @@ class AirflowDeployment:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
-    def _airflow_config(self) -> dict[str, str]:
-        conf = {
+    def settings(self) -> dict[str, dict[str, str]]:
+        """Airflow's configuration by section; a deployment shape overrides what it runs differently."""
+        return {
             "core": {
                 "executor": "LocalExecutor",
                 "parallelism": "8",
@@ -234,8 +241,10 @@ class AirflowDeployment:
             "triggerer": {"job_heartbeat_sec": "2", "triggerer_health_check_threshold": "10"},
             "dag_processor": {"refresh_interval": "5", "min_file_process_interval": "30"},
         }
+
+    def _airflow_config(self) -> dict[str, str]:
         env = {"AIRFLOW_HOME": str(self.home), "NO_COLOR": "1"}
-        for section, options in conf.items():
+        for section, options in self.settings().items():
             for option, value in options.items():
                 env[f"AIRFLOW__{section.upper()}__{option.upper()}"] = value
         return env
@@ -258,9 +267,12 @@ class AirflowDeployment:
             raise DeploymentError(f"airflow {command} exited {completed.returncode}\n{output}")
         return completed.stdout
 
-    def start_service(self, name: str, argv: list[str], env: Mapping[str, str] | None = None) -> Service:
+    def start_service(
+        self, name: str, argv: list[str], env: Mapping[str, str] | None = None, **options: Any
+    ) -> Service:
+        """Start ``argv`` as the service ``name``; ``options`` are :class:`Service` fields (user, ...)."""
         log_path = self.home / "service-logs" / f"{name}.log"
-        service = Service(name, argv, env or self.env, log_path).start()
+        service = Service(name, argv, env or self.env, log_path, **options).start()
         self.services[name] = service
         return service
 
@@ -313,12 +325,17 @@ class AirflowDeployment:
             )
 
     def stop(self, grace: float = 15.0) -> None:
-        """Stop every process this deployment started: SIGTERM all, wait ``grace`` s, SIGKILL the rest."""
-        for service in self.services.values():
-            service.request_stop()
-        deadline = time.monotonic() + grace
-        for service in self.services.values():
-            service.finish_stop(deadline)
+        """Stop every process this deployment started: SIGTERM all, wait ``grace`` s, SIGKILL the rest.
+
+        The database and broker go last, so the components do not spend their shutdown reconnecting.
+        """
+        for backing in (False, True):
+            services = [service for service in self.services.values() if service.backing is backing]
+            for service in services:
+                service.request_stop()
+            deadline = time.monotonic() + grace
+            for service in services:
+                service.finish_stop(deadline)
 
     def diagnostics(self) -> str:
         parts = [service.describe() for service in self.services.values()]
@@ -368,16 +385,42 @@ class AirflowDeployment:
         return str(self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"])
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        answer = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 500})
-        return list(answer["task_instances"])
+        """Every task instance of the run (the API answers at most 100 a page)."""
+        found: list[dict[str, Any]] = []
+        while True:
+            params = {"limit": 100, "offset": len(found), "order_by": "id"}
+            page = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params=params)
+            found += page["task_instances"]
+            if not page["task_instances"] or len(found) >= page["total_entries"]:
+                return found
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> Any:
         """A task instance's return value, as JSON."""
         path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value"
         return self.api("GET", path, params={"map_index": map_index})["value"]
 
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> str:
-        """Wait until the run ends; fail with task states and logs unless it succeeded."""
+    def task_instance(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> dict[str, Any]:
+        suffix = f"/{map_index}" if map_index >= 0 else ""
+        return dict(self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}{suffix}"))
+
+    def set_task_state(self, dag_id: str, run_id: str, task_id: str, state: str) -> None:
+        """What a user does with "Mark as failed" (or success) in the UI."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}"
+        self.api("PATCH", path, json={"new_state": state})
+
+    def clear_task(self, dag_id: str, run_id: str, task_id: str) -> None:
+        """What a user does with "Clear" in the UI: the task instance runs again, whatever its state."""
+        body = {"dry_run": False, "dag_run_id": run_id, "task_ids": [task_id], "only_failed": False}
+        self.api("POST", f"/dags/{dag_id}/clearTaskInstances", json=body)
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str) -> str:
+        """Every log file of the task instance's tries (worker and triggerer), as one text."""
+        folder = self.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+        return "\n".join(path.read_text(errors="replace") for path in sorted(folder.glob("**/*.log")))
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float, require_success: bool = True) -> str:
+        """Wait until the run ends; unless ``require_success`` is False, fail with task states and logs
+        when it did not succeed."""
 
         def finished() -> str | None:
             self.check_alive()
@@ -387,7 +430,7 @@ class AirflowDeployment:
         state = wait_for(
             f"{dag_id} run {run_id} to finish", finished, timeout, self.run_diagnostics(dag_id, run_id)
         )
-        if state != "success":
+        if require_success and state != "success":
             raise DeploymentError(
                 f"{dag_id} run {run_id} ended {state}\n{self.run_diagnostics(dag_id, run_id)()}"
             )
@@ -405,3 +448,186 @@ class AirflowDeployment:
             return f"task states: {' '.join(states)}\n{self.diagnostics()}"
 
         return describe
+
+
+def postgres_bin() -> Path:
+    """Debian's PostgreSQL server binaries (the newest installed major version)."""
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parts[-3]))
+    if not versions:
+        raise DeploymentError("PostgreSQL is not installed (Debian package postgresql; .ci/services.sh)")
+    return versions[-1].parent
+
+
+@dataclass
+class CeleryDeployment(AirflowDeployment):
+    """Airflow as a platform team scales it: CeleryExecutor over Redis, PostgreSQL, several workers and
+    triggerers, each its own process. Redis and a private PostgreSQL cluster run on free loopback ports
+    from their own directories and go away with the deployment.
+    """
+
+    workers: int = 2
+    triggerers: int = 2
+    worker_concurrency: int = 4
+    redis_port: int = field(default_factory=free_port)
+    postgres_port: int = field(default_factory=free_port)
+    #: TriggererJob id of each running triggerer service, so a test knows which process holds a trigger.
+    triggerer_jobs: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def database_url(self) -> str:
+        return f"postgresql+psycopg2://airflow@127.0.0.1:{self.postgres_port}/airflow"
+
+    def settings(self) -> dict[str, dict[str, str]]:
+        conf = super().settings()
+        conf["core"] |= {"executor": "CeleryExecutor", "parallelism": "32"}
+        conf["database"] = {"sql_alchemy_conn": self.database_url}
+        conf["celery"] = {
+            "broker_url": f"redis://127.0.0.1:{self.redis_port}/0",
+            "result_backend": f"db+postgresql+psycopg2://airflow@127.0.0.1:{self.postgres_port}/airflow",
+            "worker_concurrency": str(self.worker_concurrency),
+            "worker_prefetch_multiplier": "1",
+            "sync_parallelism": "1",
+        }
+        # Failure detection in seconds rather than minutes: a task whose worker died, a triggerer that
+        # stopped heartbeating (its triggers then go to another triggerer).
+        conf["scheduler"] |= {
+            "task_instance_heartbeat_timeout": "15",
+            "task_instance_heartbeat_timeout_detection_interval": "2",
+        }
+        conf["triggerer"] = {"job_heartbeat_sec": "1", "triggerer_health_check_threshold": "6"}
+        return conf
+
+    def start(self, components: Iterable[str] = ("scheduler", "dag-processor")) -> None:
+        """Broker and database first, then Airflow, then the workers and triggerers one by one."""
+        self.start_redis()
+        self.start_postgres()
+        super().start(components)
+        for number in range(1, self.workers + 1):
+            self.start_worker(f"worker-{number}")
+        for number in range(1, self.triggerers + 1):
+            self.start_triggerer(f"triggerer-{number}")
+        self.wait_healthy(["triggerer"])
+
+    def start_redis(self) -> None:
+        redis_server = shutil.which("redis-server")
+        if redis_server is None:
+            raise DeploymentError(
+                "redis-server is not installed (Debian package redis-server; .ci/services.sh)"
+            )
+        data = self.home / "redis"
+        data.mkdir(exist_ok=True)
+        argv = [
+            redis_server,
+            *("--port", str(self.redis_port), "--bind", "127.0.0.1", "--dir", str(data)),
+            *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+        ]
+        service = self.start_service("redis", argv, backing=True)
+        wait_for(
+            "redis to listen", lambda: service.alive and port_open(self.redis_port), 30, service.describe
+        )
+
+    def start_postgres(self) -> None:
+        """A private cluster (initdb, trust auth on loopback) with an ``airflow`` database.
+
+        PostgreSQL refuses to run as root, so as root (CI) it runs as Debian's ``postgres`` user from a
+        directory outside the test's private temp tree, which that user could not enter.
+        """
+        import pwd
+
+        import psycopg2
+
+        user = "postgres" if os.geteuid() == 0 else None
+        self.postgres_data = Path(tempfile.mkdtemp(prefix="wan-airflow-postgres-"))
+        if user is not None:
+            account = pwd.getpwnam(user)
+            os.chown(self.postgres_data, account.pw_uid, account.pw_gid)
+        binaries = postgres_bin()
+        initdb = [str(binaries / "initdb"), "-D", str(self.postgres_data), "-U", "airflow", "--auth=trust"]
+        completed = subprocess.run(
+            [*initdb, "-E", "UTF8", "--no-sync"],
+            user=user,
+            cwd=self.postgres_data,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise DeploymentError(
+                f"initdb exited {completed.returncode}\n{completed.stdout}\n{completed.stderr}"
+            )
+        argv = [
+            str(binaries / "postgres"),
+            *("-D", str(self.postgres_data), "-p", str(self.postgres_port), "-k", str(self.postgres_data)),
+            *("-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"),
+            *("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"),
+        ]
+        # SIGINT: PostgreSQL's fast shutdown (SIGTERM would wait for every client to disconnect).
+        service = self.start_service("postgres", argv, user=user, stop_signal=signal.SIGINT, backing=True)
+
+        def accepts_connections() -> bool:
+            if not service.alive:
+                raise DeploymentError(f"postgres exited\n{service.describe()}")
+            try:
+                psycopg2.connect(
+                    host="127.0.0.1", port=self.postgres_port, user="airflow", dbname="postgres"
+                ).close()
+            except psycopg2.OperationalError:
+                return False
+            return True
+
+        wait_for("postgres to accept connections", accepts_connections, 60, service.describe)
+        connection = psycopg2.connect(
+            host="127.0.0.1", port=self.postgres_port, user="airflow", dbname="postgres"
+        )
+        connection.autocommit = True
+        with contextlib.closing(connection), connection.cursor() as cursor:
+            cursor.execute("CREATE DATABASE airflow")
+
+    def start_worker(self, name: str) -> Service:
+        """A Celery worker named ``name``; waits until it is ready to take tasks."""
+        service = self.start_component(
+            "celery",
+            *("worker", "--celery-hostname", f"{name}@%h", "--concurrency", str(self.worker_concurrency)),
+            *("--skip-serve-logs", "--without-mingle", "--without-gossip"),
+            name=name,
+        )
+        service.wait_for_output(r"\bready\.", timeout=120)
+        return service
+
+    def start_triggerer(self, name: str) -> Service:
+        """A triggerer; waits for its job to heartbeat and records the job id in ``triggerer_jobs``."""
+        before = self.running_triggerer_jobs()
+        service = self.start_component("triggerer", "--skip-serve-logs", name=name)
+
+        def new_job() -> int | None:
+            self.check_alive()
+            fresh = self.running_triggerer_jobs() - before
+            return fresh.pop() if len(fresh) == 1 else None
+
+        self.triggerer_jobs[name] = wait_for(f"{name} to start its job", new_job, 120, self.diagnostics)
+        return service
+
+    def running_triggerer_jobs(self) -> set[int]:
+        answer = self.api(
+            "GET", "/jobs", params={"job_type": "TriggererJob", "job_state": "running", "limit": 100}
+        )
+        return {int(job["id"]) for job in answer["jobs"]}
+
+    def worker_logs_mentioning(self, text: str) -> dict[str, int]:
+        """How many workloads each worker took whose description contains ``text`` (e.g. a dag_id)."""
+        counts = {}
+        for name, service in self.services.items():
+            if name.startswith("worker-") and service.log_path.exists():
+                lines = service.log_path.read_text(errors="replace").splitlines()
+                counts[name] = sum(
+                    1 for line in lines if "Executing workload in Celery" in line and text in line
+                )
+        return counts
+
+    def stop(self, grace: float = 15.0) -> None:
+        try:
+            super().stop(grace)
+        finally:
+            data = getattr(self, "postgres_data", None)
+            if data is not None:
+                shutil.rmtree(data, ignore_errors=True)
