@@ -89,11 +89,15 @@ def test_query_cancel_and_list_share_twenty_requests_a_second_then_429(
     api: Api, emulator: WanEmulator
 ) -> None:
     task_id = api.submit("wan2.6-t2v", "busy account")
-    statuses = _burst(api, task_id, 30)  # far faster than 20 a second
+    started = time.monotonic()
+    statuses = _burst(api, task_id, 60)
+    allowed = 20 + 20 * (time.monotonic() - started) + 1  # the saved-up second, and what refilled meanwhile
 
-    assert statuses.count(429) >= 30 - 20 - 3  # a burst of 20 (and what refills meanwhile), no more
-    assert statuses[:20].count(429) == 0
+    assert 429 not in statuses[:20]  # the saved-up second (a cancel after the first one is 400)
+    assert statuses.count(429) >= 60 - allowed
     answer = api.query(task_id)
+    while answer.status_code != 429:  # on a loaded machine the burst may have been slow: drain it
+        answer = api.query(task_id)
     error = parse_error(answer.status_code, answer.json(), answer.headers.get("Retry-After"))
     assert (error.http_status, error.code, error.retryable) == (429, "Throttling", True)
     assert error.retry_after == 1
@@ -103,9 +107,10 @@ def test_query_cancel_and_list_share_twenty_requests_a_second_then_429(
     assert api.query(task_id).status_code == 200
 
 
-def test_the_second_key_of_the_account_shares_the_budget(api: Api) -> None:
+def test_the_second_key_of_the_account_shares_the_budget(api: Api, emulator: WanEmulator) -> None:
     task_id = api.submit("wan2.6-t2v", "two keys")
-    assert [api.query(task_id, key="sk-second-key").status_code for _ in range(20)] == [200] * 20
+    emulator.set_task_api_rate(1)  # one saved up, the next in a second
+    assert api.query(task_id, key="sk-second-key").status_code == 200
     assert api.query(task_id).status_code == 429
     assert api.query(task_id, key="sk-wrong").status_code == 401  # no account: refused before counting
 
