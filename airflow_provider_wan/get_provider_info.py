@@ -49,4 +49,23 @@ def get_provider_info() -> dict[str, Any]:
                 "python-module": "airflow_provider_wan.transfers.wan_to_s3",
             }
         ],
+        "config": {
+            "wan": {
+                "description": "The Alibaba Wan provider.",
+                "options": {
+                    "task_api_rps": {
+                        "description": (
+                            "Query, cancel and list requests a second each Airflow process (a triggerer, "
+                            "a worker) may send per Wan account; the vendor allows 20 per account in all. "
+                            "With several triggerers or workers on one account, give each a share (two "
+                            "triggerers: 10). A connection's task_api_rps extra wins over this."
+                        ),
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "10",
+                        "default": "20",
+                    }
+                },
+            }
+        },
     }

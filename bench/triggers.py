@@ -42,7 +42,8 @@ os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"  # before Airflow load
 from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_wan.hooks.aio import close_sessions
-from airflow_provider_wan.triggers.wan import POLL_SPREAD, WanTaskTrigger
+from airflow_provider_wan.triggers.poller import POLL_SPREAD
+from airflow_provider_wan.triggers.wan import WanTaskTrigger
 
 KEY = "sk-bench"
 TICK = 0.01

@@ -31,8 +31,9 @@ Choices the contract leaves open *(assumed)*:
   time is over; the parameter check comes first;
 * tasks past a family's running limit wait ``PENDING`` in order; a create past the family's creates per
   second, or past ``queue_limit`` (500) waiting tasks, is 429 ``Throttling.RateQuota`` with ``Retry-After``;
-  the query/cancel/list limit of 20 a second is not enforced (one emulator often serves many test
-  clients at once);
+  query, cancel and list share 20 requests a second per account (``task_api_rate``; ``None`` or
+  ``--task-api-rate none`` lifts it alone), a token bucket that saves up one second's worth; past it they
+  answer 429 ``Throttling`` with ``Retry-After``;
 * list rows are newest first, add ``api_key_id`` (a key fingerprint, not the key), and ``model_name``
   filters by the name given at create or its family; ``page_size`` is 1-100;
 * injected faults answer 500 ``InternalError``, 503 ``ModelUnavailable``, 429 ``Throttling``

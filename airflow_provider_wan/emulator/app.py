@@ -69,17 +69,18 @@ class _Handlers:
         return _json(answer)
 
     async def query(self, request: web.Request) -> web.StreamResponse:
-        refusal = self._authorize(request)
+        refusal = self._authorize(request) or self._throttle()
         if refusal is not None:
             return refusal
         video_base = f"{request.scheme}://{request.host}"
         return _json(self.account.query(request.match_info["task_id"], video_base))
 
     async def cancel(self, request: web.Request) -> web.StreamResponse:
-        return self._authorize(request) or _json(self.account.cancel(request.match_info["task_id"]))
+        refusal = self._authorize(request) or self._throttle()
+        return refusal or _json(self.account.cancel(request.match_info["task_id"]))
 
     async def list(self, request: web.Request) -> web.StreamResponse:
-        return self._authorize(request) or _json(self.account.list(dict(request.query)))
+        return self._authorize(request) or self._throttle() or _json(self.account.list(dict(request.query)))
 
     async def unknown_path(self, request: web.Request) -> web.StreamResponse:
         return self._authorize(request) or _json(error_answer(400, "InvalidParameter", MESSAGES["UrlError"]))
@@ -115,6 +116,11 @@ class _Handlers:
             status = 206
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(data)}"
         return web.Response(status=status, body=data[start:end], headers=headers)
+
+    def _throttle(self) -> web.Response | None:
+        """Query, cancel and list share the account's requests a second."""
+        refusal = self.account.task_api_refusal()
+        return _json(refusal) if refusal is not None else None
 
     def _authorize(self, request: web.Request) -> web.Response | None:
         if self.account.is_valid_key(_api_key(request)):

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from airflow_provider_wan.api.budget import VENDOR_TASK_API_RPS, parse_rate
 from airflow_provider_wan.emulator.server import DEFAULT_API_KEY, WanEmulator
 
 
@@ -29,8 +30,28 @@ def parser() -> argparse.ArgumentParser:
         "--ip-marker", default="[[ip-infringement]]", help="prompt text that fails the IP check"
     )
     parse.add_argument("--no-limits", action="store_true", help="turn the account limits off")
+    parse.add_argument(
+        "--task-api-rate",
+        type=_rate,
+        default=VENDOR_TASK_API_RPS,
+        help="query, cancel and list requests a second per account (default 20; 'none': unlimited)",
+    )
+    parse.add_argument(
+        "--max-running", type=int, help="tasks running at once per family (default: the model's)"
+    )
+    parse.add_argument(
+        "--creates-per-second", type=int, help="creates a second per family (default: the model's)"
+    )
+    parse.add_argument("--queue-limit", type=int, default=500, help="tasks waiting per family (default 500)")
     parse.add_argument("--no-prerender", action="store_true", help="render videos at first download only")
     return parse
+
+
+def _rate(text: str) -> float | None:
+    try:
+        return parse_rate(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ip_marker=args.ip_marker or None,
         api_keys=tuple(args.extra_api_key),
         limits=not args.no_limits,
+        task_api_rate=args.task_api_rate,
+        max_running=args.max_running,
+        creates_per_second=args.creates_per_second,
+        queue_limit=args.queue_limit,
         prerender=not args.no_prerender,
     )
     stop = threading.Event()

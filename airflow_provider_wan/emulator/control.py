@@ -10,7 +10,9 @@ No authentication *(the emulator listens on loopback for tests)*; these calls ar
 ``POST   /_emulator/faults``                 ``{"endpoint": "query", "error_500": 0.5, ...}``
                                              (the keyword arguments of ``WanEmulator.set_faults``)
 ``DELETE /_emulator/faults``                 clear every fault
-``POST   /_emulator/limits``                 ``{"enabled": false}``: account limits off (or on)
+``POST   /_emulator/limits``                 ``{"enabled": false}``: account limits off (or on);
+                                             ``{"task_api_rate": 10}`` (or null): query, cancel
+                                             and list requests a second (either key, or both)
 ``POST   /_emulator/timing``                 ``{"task_seconds"?, "queue_seconds"?}`` for new tasks
 ``POST   /_emulator/creates``                ``{"api_key"?, "prompt"?, "include_refused"?}`` → ``{"count"}``
 ``GET    /_emulator/requests``               ``{"requests": [...]}``: the request log
@@ -95,11 +97,19 @@ class _Control:
         return {"faults": {}}
 
     def limits(self, request: web.Request, payload: dict[str, Any]) -> Any:
-        enabled = payload.get("enabled")
-        if not isinstance(enabled, bool):
-            raise ValueError("limits need 'enabled': true or false")
-        self.emulation.account.set_limits(enabled)
-        return {"limits": enabled}
+        account = self.emulation.account
+        if not {"enabled", "task_api_rate"} & payload.keys():
+            raise ValueError(
+                "limits need 'enabled' (true or false) and/or 'task_api_rate' (a number or null)"
+            )
+        if "enabled" in payload:
+            if not isinstance(payload["enabled"], bool):
+                raise ValueError("limits need 'enabled': true or false")
+            account.set_limits(payload["enabled"])
+        if "task_api_rate" in payload:
+            rate = payload["task_api_rate"]
+            account.set_task_api_rate(None if rate is None else float(rate))
+        return {"limits": account.settings.limits, "task_api_rate": account.settings.task_api_rate}
 
     def timing(self, request: web.Request, payload: dict[str, Any]) -> Any:
         seconds = {k: payload.get(k) for k in ("task_seconds", "queue_seconds")}

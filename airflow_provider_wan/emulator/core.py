@@ -54,6 +54,7 @@ class Emulation:
                 "video_requests_with_authorization": len(account.video_authorization()),
                 "clock": {"now": self.clock.now(), "offset": self.clock.offset},
                 "limits": account.settings.limits,
+                "task_api_rate": account.settings.task_api_rate,
                 "task_seconds": account.settings.task_seconds,
                 "queue_seconds": account.settings.queue_seconds,
                 "faults": self.faults.snapshot(),

@@ -36,6 +36,9 @@ class RemoteEmulator:
     def set_limits(self, enabled: bool) -> None:
         self._call("POST", "/limits", {"enabled": enabled})
 
+    def set_task_api_rate(self, rate: float | None) -> None:
+        self._call("POST", "/limits", {"task_api_rate": rate})
+
     def set_timing(self, task_seconds: float | None = None, queue_seconds: float | None = None) -> None:
         self._call("POST", "/timing", {"task_seconds": task_seconds, "queue_seconds": queue_seconds})
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from airflow_provider_wan.api.budget import VENDOR_TASK_API_RPS
 from airflow_provider_wan.emulator.app import API_PREFIX, build_app
 from airflow_provider_wan.emulator.core import Emulation
 from airflow_provider_wan.emulator.media import DEFAULT_CACHE_DIR, VideoCache
@@ -22,7 +23,10 @@ class WanEmulator:
     """A local Wan service for tests, demos and offline DAG runs.
 
     ``start()`` runs an aiohttp app in a daemon thread with its own event loop; ``stop()`` (or leaving the
-    ``with`` block) shuts it down. Account limits are on by default (``limits=False`` turns them off);
+    ``with`` block) shuts it down. Account limits are on by default (``limits=False`` turns them off):
+    creates a second, tasks running at once and queued per family (``creates_per_second``,
+    ``max_running`` and ``queue_limit`` override the model's), and ``task_api_rate`` query, cancel and
+    list requests a second per account (20; ``None`` lifts only that one);
     ``api_keys`` adds more keys of the same account; ``cache_dir`` (None: memory only) keeps rendered
     videos across runs. The methods below are thread-safe and act at once.
     """
@@ -40,6 +44,9 @@ class WanEmulator:
         api_keys: tuple[str, ...] = (),
         limits: bool = True,
         queue_limit: int = 500,
+        task_api_rate: float | None = VENDOR_TASK_API_RPS,
+        max_running: int | None = None,
+        creates_per_second: int | None = None,
         region: str = "ap-southeast-1",
         prerender: bool = True,
         fault_seed: int | None = None,
@@ -53,6 +60,9 @@ class WanEmulator:
             ip_marker=ip_marker,
             limits=limits,
             queue_limit=queue_limit,
+            task_api_rate=task_api_rate,
+            max_running=max_running,
+            creates_per_second=creates_per_second,
             region=region,
         )
         self.host = host
@@ -201,6 +211,11 @@ class WanEmulator:
     def set_limits(self, enabled: bool) -> None:
         """Turn the account limits (running slots, creates per second, queue length) on or off."""
         self.emulation.account.set_limits(enabled)
+
+    def set_task_api_rate(self, rate: float | None) -> None:
+        """Query, cancel and list requests a second the account takes (None: unlimited); ``reset()``
+        restores the emulator's own."""
+        self.emulation.account.set_task_api_rate(rate)
 
     def set_timing(self, task_seconds: float | None = None, queue_seconds: float | None = None) -> None:
         """Change ``task_seconds`` / ``queue_seconds`` for tasks created from now on, e.g. to keep one

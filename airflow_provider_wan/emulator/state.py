@@ -11,8 +11,12 @@ at once (5 for wan2.5+, 2 for wan2.1/2.2); later tasks stay ``PENDING`` in a fir
 until a slot frees *(assumed from the contract's "run 5 tasks at once" and "about 500 tasks wait in an
 account's queue")*; a create past ``creates_per_second`` in any one-second window, or one that would
 make the queue longer than ``queue_limit``, gets 429 ``Throttling.RateQuota`` with ``Retry-After``
-*(assumed: the header is sent)*. Requests the service refuses only after accepting them (parameter
-mistakes, moderation markers) end ``FAILED`` once their queue time has passed *(assumed)*.
+*(assumed: the header is sent)*. Query, cancel and list share ``task_api_rate`` (20) requests a second
+per account, any of its keys; past that they get 429 ``Throttling`` with ``Retry-After`` *(assumed: a
+token bucket saving up one second's worth, the* :class:`~airflow_provider_wan.api.budget.TokenBucket`
+*the provider paces itself with; a wrong key is refused before it counts)*. Requests the service refuses
+only after accepting them (parameter mistakes, moderation markers) end ``FAILED`` once their queue time
+has passed *(assumed)*.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from airflow_provider_wan.api import (
     WanValidationError,
     resolve_model,
 )
+from airflow_provider_wan.api.budget import VENDOR_TASK_API_RPS, TokenBucket, check_rate
 from airflow_provider_wan.api.models import SIZE_TIERS
 from airflow_provider_wan.api.request import MAX_SEED
 from airflow_provider_wan.api.responses import format_time
@@ -65,6 +70,7 @@ MESSAGES = {
         "Failed to cancel the task, please confirm if the task exists and its status is PENDING."
     ),
     "RateQuota": "Requests rate limit exceeded, please try again later.",
+    "Throttling": "Requests rate limit exceeded, please try again later.",
     "QueueFull": "Too many tasks are waiting in the queue of this account, please try again later.",
     "InternalError": "An internal error has occured, please try again later or contact service support.",
     "ModelUnavailable": "Model is unavailable, please try again later.",
@@ -106,12 +112,21 @@ class Settings:
     limits: bool = True
     queue_limit: int = 500
     region: str = "ap-southeast-1"
+    task_api_rate: float | None = VENDOR_TASK_API_RPS  # query+cancel+list a second; None: not limited
+    max_running: int | None = None  # tasks running at once per family; None: the model's (5 or 2)
+    creates_per_second: int | None = None  # per family; None: the model's (5 or 2)
 
     def __post_init__(self) -> None:
         if not self.api_keys or not all(isinstance(k, str) and k for k in self.api_keys):
             raise ValueError("the emulator needs at least one non-empty API key")
         if self.task_seconds < 0 or self.queue_seconds < 0:
             raise ValueError("task_seconds and queue_seconds must be 0 or more")
+        if self.task_api_rate is not None:
+            check_rate(self.task_api_rate)
+        for name in ("max_running", "creates_per_second"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name}={value!r}: a whole number of 1 or more, or None for the model's")
 
     @property
     def run_seconds(self) -> float:
@@ -186,8 +201,8 @@ class TaskRecord:
 class _Pool:
     """The run slots of one model family: a FIFO queue in front of ``capacity`` parallel runners."""
 
-    def __init__(self, limits: ModelSpec | None) -> None:
-        self.set_limits(limits)
+    def __init__(self, limits: ModelSpec | None, settings: Settings) -> None:
+        self.set_limits(limits, settings)
         self.waiting: deque[TaskRecord] = deque()
         self.waiting_count = 0
         self.running: list[tuple[float, int, TaskRecord]] = []
@@ -195,10 +210,12 @@ class _Pool:
         self.recent_creates: deque[float] = deque()
         self._order = itertools.count()
 
-    def set_limits(self, limits: ModelSpec | None) -> None:
-        """The family's limits, or None for no limits at all."""
-        self.capacity = limits.max_running if limits else UNLIMITED
-        self.creates_per_second = limits.creates_per_second if limits else UNLIMITED
+    def set_limits(self, limits: ModelSpec | None, settings: Settings) -> None:
+        """The family's limits (or the settings' overrides of them), or None for no limits at all."""
+        self.capacity = (settings.max_running or limits.max_running) if limits else UNLIMITED
+        self.creates_per_second = (
+            (settings.creates_per_second or limits.creates_per_second) if limits else UNLIMITED
+        )
 
     def add(self, task: TaskRecord) -> None:
         self.waiting.append(task)
@@ -260,14 +277,37 @@ class Account:
             self._creates: Counter[tuple[str | None, str | None, bool]] = Counter()
             self._request_log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
             self._video_authorization: list[dict[str, Any]] = []
+            self._task_api_budget = self._new_task_api_budget()
 
     def set_limits(self, enabled: bool) -> None:
+        """All account limits on or off (the task-API rate among them, unless set to None)."""
         with self.lock:
             self.settings = replace(self.settings, limits=enabled)
             now = self.clock.now()
             for family, pool in self._pools.items():
                 pool.advance(now)
-                pool.set_limits(MODELS[family] if enabled else None)
+                pool.set_limits(MODELS[family] if enabled else None, self.settings)
+            self._task_api_budget = self._new_task_api_budget()
+
+    def set_task_api_rate(self, rate: float | None) -> None:
+        """Query, cancel and list requests a second the account takes (None: as many as come)."""
+        with self.lock:
+            self.settings = replace(self.settings, task_api_rate=rate)
+            self._task_api_budget = self._new_task_api_budget()
+
+    def _new_task_api_budget(self) -> TokenBucket | None:
+        rate = self.settings.task_api_rate
+        if not self.settings.limits or rate is None:
+            return None
+        return TokenBucket(rate, burst=rate)  # wall time, not the test clock: advance_clock refills nothing
+
+    def task_api_refusal(self) -> Answer | None:
+        """429 ``Throttling`` when a query, cancel or list call is past the account's rate; else None."""
+        budget = self._task_api_budget
+        wait = budget.take() if budget is not None else 0.0
+        if wait <= 0:
+            return None
+        return error_answer(429, "Throttling", MESSAGES["Throttling"], {"Retry-After": str(math.ceil(wait))})
 
     def set_timing(self, task_seconds: float | None = None, queue_seconds: float | None = None) -> None:
         """Queue and run times of tasks created from now on (reset restores the emulator's own)."""
@@ -402,7 +442,7 @@ class Account:
     def _pool(self, spec: ModelSpec) -> _Pool:
         pool = self._pools.get(spec.family)
         if pool is None:
-            pool = self._pools[spec.family] = _Pool(spec if self.settings.limits else None)
+            pool = self._pools[spec.family] = _Pool(spec if self.settings.limits else None, self.settings)
         return pool
 
     def _throttle(self, pool: _Pool, now: float) -> Answer | None:

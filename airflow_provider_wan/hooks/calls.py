@@ -29,6 +29,8 @@ from airflow_provider_wan.api import (
     parse_task_page,
     task_path,
 )
+from airflow_provider_wan.api.budget import TokenBucket, is_throttled
+from airflow_provider_wan.hooks.connection import WanSettings
 
 T = TypeVar("T")
 
@@ -105,6 +107,17 @@ def cancel_call(task_id: str) -> WanCall[None]:
 
 def list_call(**filters: Any) -> WanCall[TaskPage]:
     return WanCall("list", "GET", LIST_PATH, parse_task_page, params=list_params(**filters))
+
+
+def budget_for(call: WanCall[Any], settings: WanSettings) -> TokenBucket | None:
+    """The account budget ``call`` spends: query, cancel and list share it; creates have their own limit."""
+    return None if call.creates_task else settings.task_api_budget
+
+
+def note_failure(budget: TokenBucket | None, error: WanApiError) -> None:
+    """A 429 slows every caller of the account in this process, not only the one that met it."""
+    if budget is not None and is_throttled(error):
+        budget.throttled(error.retry_after)
 
 
 def refused_cancel(error: WanApiError) -> bool:

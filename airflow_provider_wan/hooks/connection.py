@@ -7,12 +7,20 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow_provider_wan.api import WanValidationError, resolve_base_url
+from airflow_provider_wan.api.budget import (
+    VENDOR_TASK_API_RPS,
+    TokenBucket,
+    account_budget,
+    account_key,
+    check_rate,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
 CONN_TYPE = "wan"
 DEFAULT_CONN_ID = "wan_default"
+RPS_EXTRA = "task_api_rps"  # connection extra: this process's share of the account's task-API budget
 
 
 class WanConnectionError(WanValidationError):
@@ -31,6 +39,12 @@ class WanSettings:
     conn_id: str
     base_url: str
     api_key: str = field(repr=False)
+    task_api_rps: float = VENDOR_TASK_API_RPS
+
+    @property
+    def task_api_budget(self) -> TokenBucket:
+        """The process's bucket for this connection's account, shared by every hook and trigger."""
+        return account_budget(account_key(self.base_url, self.api_key), self.task_api_rps)
 
 
 def settings_from_connection(conn: Connection) -> WanSettings:
@@ -50,7 +64,24 @@ def settings_from_connection(conn: Connection) -> WanSettings:
         )
     except WanValidationError as err:
         raise WanConnectionError(conn_id, err.parameter, err.value, err.allowed) from None
-    return WanSettings(conn_id=conn_id, base_url=base_url, api_key=api_key)
+    return WanSettings(conn_id, base_url, api_key, task_api_rps(conn_id, extra.get(RPS_EXTRA)))
+
+
+def task_api_rps(conn_id: str, extra_value: Any) -> float:
+    """Requests a second this process may spend on the account's query, cancel and list calls: the
+    connection's ``task_api_rps`` extra, else ``[wan] task_api_rps``, else the vendor's 20."""
+    parameter = f"extra.{RPS_EXTRA}"
+    if extra_value in (None, ""):
+        from airflow.providers.common.compat.sdk import conf
+
+        parameter = f"[wan] {RPS_EXTRA}"
+        extra_value = conf.get("wan", RPS_EXTRA, fallback=None) or VENDOR_TASK_API_RPS
+    try:
+        return check_rate(float(extra_value))
+    except (TypeError, ValueError):
+        raise WanConnectionError(
+            conn_id, parameter, extra_value, "a positive number of requests a second (the vendor allows 20)"
+        ) from None
 
 
 def connection_base_url(host: str | None, port: int | None, schema: str | None) -> str | None:

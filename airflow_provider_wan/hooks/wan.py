@@ -22,6 +22,7 @@ from airflow_provider_wan.api import (
     WanTask,
     poll_delay,
 )
+from airflow_provider_wan.api.budget import is_throttled
 from airflow_provider_wan.api.pacing import VENDOR_POLL_INTERVAL
 from airflow_provider_wan.hooks import form
 from airflow_provider_wan.hooks.calls import (
@@ -29,11 +30,13 @@ from airflow_provider_wan.hooks.calls import (
     T,
     WanCall,
     WanCreateUncertainError,
+    budget_for,
     cancel_call,
     create_call,
     get_call,
     list_call,
     network_error,
+    note_failure,
     read_answer,
     refused_cancel,
 )
@@ -173,12 +176,21 @@ class WanHook(_WanBaseHook):
         """Poll until the task ends (any terminal status is returned, failures included).
 
         Polls soon at first, then less often up to ``max_poll_interval``, never more often than
-        ``poll_interval``. Raises :class:`WanWaitTimeoutError` after ``timeout`` seconds.
+        ``poll_interval``, within the account's task-API budget (shared by this process); throttling
+        (429) only slows it down. Raises :class:`WanWaitTimeoutError` after ``timeout`` seconds.
         """
         started = time.monotonic()
         polls_done, reported, reported_at = 0, None, 0.0
         while True:
-            task = self.get_task(task_id)
+            try:
+                task = self.get_task(task_id)
+            except WanApiError as error:
+                if not is_throttled(error) or time.monotonic() - started >= timeout:
+                    raise
+                self.log.warning(
+                    "Wan throttled the check of task %s; checking again after the pause", task_id
+                )
+                continue  # the account budget holds the next call back for the service's Retry-After
             if task.status.is_terminal:
                 return task
             waited = time.monotonic() - started
@@ -206,11 +218,15 @@ class WanHook(_WanBaseHook):
 
     def _call(self, call: WanCall[T], policy: RetryPolicy | None = None) -> T:
         policy = policy or self.retry_policy
+        budget = budget_for(call, self.settings)
         attempt = 0
         while True:
+            while budget is not None and (wait := budget.take()) > 0:
+                time.sleep(wait)
             try:
                 return self._send(call)
             except WanApiError as error:
+                note_failure(budget, error)
                 delay = policy.delay_after(call, attempt, error, self.log)
             time.sleep(delay)
             attempt += 1
@@ -283,11 +299,15 @@ class WanAsyncHook(_WanBaseHook):
         from airflow_provider_wan.hooks import aio
 
         settings = await self.get_settings()
+        budget = budget_for(call, settings)
         attempt = 0
         while True:
+            while budget is not None and (wait := budget.take()) > 0:
+                await asyncio.sleep(wait)
             try:
                 return await aio.send(await aio.shared_session(), settings, call, self.timeout)
             except WanApiError as error:
+                note_failure(budget, error)
                 delay = self.retry_policy.delay_after(call, attempt, error, self.log)
             await asyncio.sleep(delay)
             attempt += 1

@@ -16,7 +16,8 @@ Fixtures:
 ini options: ``wan_airflow_isolated_home`` (default false: set it when test modules or ``conftest.py``
 files import Airflow at their top, so the isolated home is in place before pytest loads them),
 ``wan_emulator_task_seconds`` (2), ``wan_emulator_queue_seconds`` (0.2), ``wan_emulator_limits`` (true:
-the real service's account limits).
+the real service's account limits), ``wan_emulator_task_api_rate`` (20: query, cancel and list requests a
+second the account takes; ``none`` lifts that limit alone).
 
 pytest loads this module in every project that installs the package, so it imports only the standard
 library; Airflow, aiohttp, boto3 and moto load when a fixture that needs them is first used.
@@ -50,6 +51,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "wan_emulator_limits", "Wan emulator: enforce the account limits", type="bool", default=True
     )
+    parser.addini(
+        "wan_emulator_task_api_rate",
+        "Wan emulator: query, cancel and list requests a second per account ('none': unlimited)",
+        default="20",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -76,8 +82,18 @@ def wan_emulator_server(pytestconfig: pytest.Config) -> Iterator[WanEmulator]:
         task_seconds=float(pytestconfig.getini("wan_emulator_task_seconds")),
         queue_seconds=float(pytestconfig.getini("wan_emulator_queue_seconds")),
         limits=bool(pytestconfig.getini("wan_emulator_limits")),
+        task_api_rate=_rate_option(pytestconfig, "wan_emulator_task_api_rate"),
     ) as emulator:
         yield emulator
+
+
+def _rate_option(config: pytest.Config, name: str) -> float | None:
+    from airflow_provider_wan.api.budget import parse_rate
+
+    try:
+        return parse_rate(str(config.getini(name)))
+    except ValueError as error:
+        raise pytest.UsageError(f"ini option {name}: {error}") from None
 
 
 @pytest.fixture

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import random
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
+from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_wan.api import TaskStatus, WanApiError, WanError, WanTask, backoff_delay, poll_delay
+from airflow_provider_wan.api import TaskStatus, WanApiError, WanError, WanTask
 from airflow_provider_wan.exceptions import WanTaskError, WanTaskFinalError, task_error
-
-if TYPE_CHECKING:
-    from airflow_provider_wan.hooks.wan import WanAsyncHook
+from airflow_provider_wan.triggers.poller import Watch, account_poller, polling_hook
 
 #: The only statuses a WanTaskTrigger event carries; anything else is refused by :func:`check_event`.
 EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
 PROGRESS_LOG_INTERVAL = 60.0  # seconds between "still waiting" lines while the status does not change
-POLL_SPREAD = 0.2  # each pause is stretched by up to 20% at random, so triggers do not poll in lockstep
-HOOK_REUSE_SECONDS = 300.0
 NOT_PENDING_CODE = "UnsupportedOperation"  # the service's answer to cancelling a task that is not PENDING
 DEFAULT_POLL_INTERVAL = 2.0
 DEFAULT_MAX_POLL_INTERVAL = 15.0
@@ -31,24 +24,22 @@ DEFERRED = "deferred"  # the task instance state of a task waiting for its trigg
 AIRFLOW_CALLS_ON_KILL = hasattr(BaseTrigger, "on_kill")
 
 
-_polling_hooks: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[float, WanAsyncHook]]] = (
-    WeakKeyDictionary()
-)
-
-
 class WanTaskTrigger(BaseTrigger):
     """
-    Poll a Wan task until it ends, the deadline passes, or the service stays unreachable.
+    Wait for a Wan task until it ends, the deadline passes, or the service stays unreachable.
 
-    Polls soon after submission, then less often toward ``max_poll_interval`` (the vendor suggests
-    about 15 s), never more often than ``poll_interval``; pauses are spread at random (the first
-    within ``poll_interval``, each later one up to 20% longer) so that triggers started together do
-    not poll in bursts, which would stall the triggerer and meet the account's query rate limit.
-    Transient failures (429, 5xx, network, malformed answers) are ridden out with backoff;
-    ``max_consecutive_errors`` of them in a row end the wait with an ``error`` event. The deadline is
-    wall-clock epoch seconds so it survives serialisation and a move to another triggerer; the
-    trigger's own ``timeout`` event lets the operator cancel the task, which Airflow's deferral
-    timeout would not.
+    Every trigger of one connection in a triggerer waits through one poller
+    (:mod:`airflow_provider_wan.triggers.poller`), which checks them together within the account's
+    task-API budget (20 requests a second unless the connection's ``task_api_rps`` extra or
+    ``[wan] task_api_rps`` says less): a sweep of the account's in-flight tasks when many are due,
+    one query call per task when few are, and one query call for each task that has ended. Each
+    task is checked soon after submission, then less often toward ``max_poll_interval`` (the vendor
+    suggests about 15 s), never more often than ``poll_interval``. Throttling (429) only slows the
+    poller down; other transient failures (5xx, network, malformed answers) are ridden out with
+    backoff, and ``max_consecutive_errors`` of them in a row end the wait with an ``error`` event.
+    The deadline is wall-clock epoch seconds so it survives serialisation and a move to another
+    triggerer (which registers the trigger with its own poller); the trigger's own ``timeout`` event
+    lets the operator cancel the task, which Airflow's deferral timeout would not.
 
     Its arguments name the connection, never the key. A ``PENDING`` task is cancelled only once its
     task instance is no longer deferred (a user marked it failed or succeeded, or cleared it): by
@@ -103,51 +94,47 @@ class WanTaskTrigger(BaseTrigger):
         yield TriggerEvent(event)
 
     async def _wait(self) -> dict[str, Any]:
+        if time.time() >= self.deadline:
+            return self._event("timeout", None, "still unseen at the deadline")
+        watch = account_poller(self.wan_conn_id).watch(
+            self.wan_task_id,
+            poll_interval=self.poll_interval,
+            max_poll_interval=self.max_poll_interval,
+            max_consecutive_errors=self.max_consecutive_errors,
+        )
+        try:
+            return await self._follow(watch)
+        finally:
+            watch.close()  # an event, a cancel or a move: the poller stops checking for this trigger
+
+    async def _follow(self, watch: Watch) -> dict[str, Any]:
+        """Wait for the poller's news of this task until it ends or the deadline passes; log progress."""
         progress = _Progress(self, time.monotonic())
-        polls = errors = 0
-        last: WanTask | None = None
-        await self._sleep(random.uniform(0, self.poll_interval))  # triggers started together spread out
+        reported_errors = 0
         while True:
-            if time.time() >= self.deadline:
-                return self._event("timeout", last, f"still {_status(last)} at the deadline")
-            try:
-                task = await polling_hook(self.wan_conn_id).get_task(self.wan_task_id)
-            except WanApiError as error:
-                errors += 1
-                if not error.retryable or errors >= self.max_consecutive_errors:
-                    return self._error_event(error, errors)
-                delay = backoff_delay(
-                    errors - 1,
-                    base=self.poll_interval,
-                    cap=self.max_poll_interval,
-                    retry_after=error.retry_after,
-                )
+            remaining = self.deadline - time.time()
+            if remaining <= 0:
+                return self._event("timeout", watch.task, f"still {_status(watch.task)} at the deadline")
+            await watch.next_change(min(remaining, PROGRESS_LOG_INTERVAL))
+            if watch.ended is not None:
+                task = watch.ended
+                if task.status is TaskStatus.SUCCEEDED:
+                    return self._event("success", task, "succeeded")
+                return self._event("failed", task, f"ended {task.status.value}")
+            if watch.gave_up is not None:
+                return self._error_event(watch.gave_up, watch.errors)
+            if watch.errors > reported_errors:
                 self.log.warning(
                     "Polling Wan task %s failed (%d in a row, giving up at %d), next try in %.1fs: %s",
                     self.wan_task_id,
-                    errors,
+                    watch.errors,
                     self.max_consecutive_errors,
-                    delay,
-                    error,
+                    watch.next_try_in,
+                    watch.error,
                 )
-                await self._sleep(delay)
-                continue
-            except WanError as error:  # e.g. a connection that cannot be used: nothing to wait for
-                return self._error_event(error, errors + 1)
-            errors = 0
-            last = task
-            if task.status is TaskStatus.SUCCEEDED:
-                return self._event("success", task, "succeeded")
-            if task.status.is_terminal:
-                return self._event("failed", task, f"ended {task.status.value}")
-            progress.note(task.status)
-            delay = poll_delay(polls, minimum=self.poll_interval, maximum=self.max_poll_interval)
-            await self._sleep(delay * random.uniform(1.0, 1.0 + POLL_SPREAD))
-            polls += 1
-
-    async def _sleep(self, delay: float) -> None:
-        """Sleep ``delay``, but wake at the deadline so the timeout event is not late."""
-        await asyncio.sleep(max(0.0, min(delay, self.deadline - time.time())))
+            elif watch.task is not None:
+                progress.note(watch.task.status)
+            reported_errors = watch.errors
 
     def _event(self, status: str, task: WanTask | None, what: str) -> dict[str, Any]:
         return {
@@ -246,22 +233,6 @@ async def task_instance_state(ti: Any) -> str | None:
         raise LookupError(f"Airflow does not know task instance {key} of run {ti.run_id}")
     state = states[key]
     return None if state is None else str(getattr(state, "value", state))
-
-
-def polling_hook(wan_conn_id: str) -> WanAsyncHook:
-    """The hook all triggers on this event loop poll ``wan_conn_id`` with.
-
-    One connection read per loop (renewed every HOOK_REUSE_SECONDS, so a rotated key is picked up), not
-    one per trigger; ``max_retries=0`` because the trigger paces its own retries.
-    """
-    from airflow_provider_wan.hooks.wan import WanAsyncHook
-
-    hooks = _polling_hooks.setdefault(asyncio.get_running_loop(), {})
-    made, hook = hooks.get(wan_conn_id, (0.0, None))
-    if hook is None or time.monotonic() - made > HOOK_REUSE_SECONDS:
-        hook = WanAsyncHook(wan_conn_id, max_retries=0)
-        hooks[wan_conn_id] = (time.monotonic(), hook)
-    return hook
 
 
 class _Progress:

@@ -108,6 +108,23 @@ def test_remote_limits_switch(remote: RemoteEmulator) -> None:
     assert [_create(remote, "rate").status_code for _ in range(3)] == [200, 200, 200]
 
 
+def test_remote_task_api_rate(remote: RemoteEmulator) -> None:
+    headers = {"Authorization": f"Bearer {KEY}"}
+    remote.set_task_api_rate(2)
+    statuses = [
+        requests.get(remote.base_url + "/tasks/x", headers=headers, timeout=5).status_code for _ in range(4)
+    ]
+    assert statuses.count(429) >= 1
+    assert remote.state()["task_api_rate"] == 2
+    remote.set_task_api_rate(None)
+    statuses = [
+        requests.get(remote.base_url + "/tasks/x", headers=headers, timeout=5).status_code for _ in range(30)
+    ]
+    assert statuses == [200] * 30
+    with pytest.raises(HTTPError):
+        remote.set_task_api_rate(-3)
+
+
 def test_control_api_refuses_bad_input(remote: RemoteEmulator) -> None:
     with pytest.raises(HTTPError) as refused:
         remote.set_faults("nowhere", error_500=1.0)
@@ -141,3 +158,24 @@ def test_module_entry_point_serves_too() -> None:
         if emulator.poll() is None:
             emulator.kill()
             emulator.wait()
+
+
+def test_command_task_api_rate_flag() -> None:
+    emulator = subprocess.Popen(
+        [str(COMMAND), "--api-key", KEY, "--task-api-rate", "1", "--no-prerender"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert emulator.stdout is not None
+        base_url = emulator.stdout.readline().strip()
+        headers = {"Authorization": f"Bearer {KEY}"}
+        statuses = [
+            requests.get(base_url + "/tasks/x", headers=headers, timeout=5).status_code for _ in range(3)
+        ]
+        assert statuses[0] == 200
+        assert 429 in statuses
+        assert RemoteEmulator(base_url, KEY).state()["task_api_rate"] == 1
+    finally:
+        emulator.send_signal(signal.SIGTERM)
+        emulator.wait(timeout=15)

@@ -1,6 +1,12 @@
-"""Account limits: creates per second and running slots per model family, and switching them off."""
+"""Account limits: creates per second, running slots per model family, the task API's requests a second
+per account, and switching them off."""
 
 from __future__ import annotations
+
+import time
+
+import pytest
+import requests
 
 from airflow_provider_wan.api import parse_error
 from airflow_provider_wan.emulator import WanEmulator
@@ -71,3 +77,72 @@ def test_limits_can_be_switched_off(api: Api, emulator: WanEmulator) -> None:
     assert {api.output(task_id)["task_status"] for task_id in ids} == {"RUNNING"}
     emulator.reset()
     assert [_create(api, "wan2.2-t2v-plus") for _ in range(3)] == [200, 200, 429]  # back as constructed
+
+
+def _burst(api: Api, task_id: str, count: int) -> list[int]:
+    """``count`` raw calls in a row, query, list and cancel in turn (the three share the budget)."""
+    calls = (lambda: api.query(task_id), lambda: api.list(), lambda: api.cancel(task_id))
+    return [calls[i % 3]().status_code for i in range(count)]
+
+
+def test_query_cancel_and_list_share_twenty_requests_a_second_then_429(
+    api: Api, emulator: WanEmulator
+) -> None:
+    task_id = api.submit("wan2.6-t2v", "busy account")
+    started = time.monotonic()
+    statuses = _burst(api, task_id, 60)
+    allowed = 20 + 20 * (time.monotonic() - started) + 1  # the saved-up second, and what refilled meanwhile
+
+    assert 429 not in statuses[:20]  # the saved-up second (a cancel after the first one is 400)
+    assert statuses.count(429) >= 60 - allowed
+    answer = api.query(task_id)
+    while answer.status_code != 429:  # on a loaded machine the burst may have been slow: drain it
+        answer = api.query(task_id)
+    error = parse_error(answer.status_code, answer.json(), answer.headers.get("Retry-After"))
+    assert (error.http_status, error.code, error.retryable) == (429, "Throttling", True)
+    assert error.retry_after == 1
+    emulator.advance_clock(60)  # the test clock moves tasks, not the wall-time budget
+    assert api.query(task_id).status_code == 429
+    time.sleep(0.2)  # wall time refills: 4 tokens
+    assert api.query(task_id).status_code == 200
+
+
+def test_the_second_key_of_the_account_shares_the_budget(api: Api, emulator: WanEmulator) -> None:
+    task_id = api.submit("wan2.6-t2v", "two keys")
+    emulator.set_task_api_rate(1)  # one saved up, the next in a second
+    assert api.query(task_id, key="sk-second-key").status_code == 200
+    assert api.query(task_id).status_code == 429
+    assert api.query(task_id, key="sk-wrong").status_code == 401  # no account: refused before counting
+
+
+def test_the_task_api_rate_switches_on_its_own(api: Api, emulator: WanEmulator) -> None:
+    task_id = api.submit("wan2.6-t2v", "lifted")
+    emulator.set_task_api_rate(None)
+    assert set(_burst(api, task_id, 60)) <= {200, 400}  # a cancel of a running task is 400
+    assert [_create(api, "wan2.2-t2v-plus") for _ in range(3)] == [200, 200, 429]  # other limits stay
+    emulator.set_task_api_rate(5)
+    assert [api.query(task_id).status_code for _ in range(7)].count(429) >= 1
+    emulator.reset()
+    assert emulator.state()["task_api_rate"] == 20
+    emulator.set_limits(False)  # all limits off: the task-API rate too
+    assert 429 not in _burst(api, task_id, 40)
+
+
+def test_rate_and_slot_overrides_for_large_batches() -> None:
+    with WanEmulator(
+        task_seconds=4, queue_seconds=0, max_running=50, creates_per_second=100, queue_limit=2000,
+        prerender=False, cache_dir=None,
+    ) as big, requests.Session() as session:  # fmt: skip
+        wide = Api(big, session)
+        ids = [wide.submit("wan2.6-t2v", f"batch {n}") for n in range(60)]
+        big.advance_clock(0.1)
+        statuses = [big.task(task_id)["status"] for task_id in ids]
+    assert statuses.count("RUNNING") == 50
+    assert statuses.count("PENDING") == 10
+
+
+def test_bad_overrides_are_refused_naming_them() -> None:
+    with pytest.raises(ValueError, match="max_running"):
+        WanEmulator(max_running=0)
+    with pytest.raises(ValueError, match="task_api_rps"):
+        WanEmulator(task_api_rate=-1)

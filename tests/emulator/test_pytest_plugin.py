@@ -242,12 +242,27 @@ def test_plugin_module_loads_only_the_standard_library_and_pytest() -> None:
 def test_plugin_ini_options(pytester: pytest.Pytester) -> None:
     pytester.makeini(
         INI + "wan_emulator_task_seconds = 7\nwan_emulator_queue_seconds = 1\nwan_emulator_limits = false\n"
+        "wan_emulator_task_api_rate = none\n"
     )
     pytester.makepyfile(
         test_configured="""
 def test_configured(wan_emulator):
     state = wan_emulator.state()
     assert (state["task_seconds"], state["queue_seconds"], state["limits"]) == (7.0, 1.0, False)
+    assert state["task_api_rate"] is None
+"""
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1)
+
+
+def test_plugin_task_api_rate_option(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI + "wan_emulator_task_api_rate = 5\n")
+    pytester.makepyfile(
+        test_rate="""
+def test_rate(wan_emulator):
+    assert wan_emulator.state()["task_api_rate"] == 5.0
+    assert wan_emulator.state()["limits"] is True
 """
     )
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")

@@ -13,7 +13,7 @@ import pytest
 
 from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.hooks.wan import WanHook
-from airflow_provider_wan.triggers import wan as wan_trigger_module
+from airflow_provider_wan.triggers import poller as poller_module
 from airflow_provider_wan.triggers.wan import (
     AIRFLOW_CALLS_ON_KILL,
     EVENT_STATUSES,
@@ -422,7 +422,7 @@ async def test_triggers_on_one_loop_share_a_hook_per_connection_renewed_after_a_
 
     assert polling_hook("wan_a") is first  # one connection read for all triggers on this loop
     assert polling_hook("wan_b") is not first
-    monkeypatch.setattr(wan_trigger_module, "HOOK_REUSE_SECONDS", 0.0)
+    monkeypatch.setattr(poller_module, "HOOK_REUSE_SECONDS", 0.0)
     assert polling_hook("wan_a") is not first  # a rotated key or moved host is read again
 
 
