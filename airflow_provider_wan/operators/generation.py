@@ -53,8 +53,9 @@ class WanGenerationOperator(SubmitsOnce):
 
     A family declares ``request_types`` (its request classes from ``airflow_provider_wan.api``; with
     two, the model picks one: the class whose model table knows it, else for an unknown name the
-    protocol its inputs speak, else the one its version implies) and passes its request fields to
-    ``__init__`` as ``request``. Each field becomes an attribute and a template field.
+    protocol its inputs speak, else the one its version implies), takes each request field as an
+    argument and passes them to ``__init__`` as ``request`` (its ``locals()``). Each field becomes an
+    attribute and a template field.
 
     The request is validated before anything is sent (at DAG parse time when no field is templated,
     again after rendering), so a bad value fails with the parameter's name and what is allowed, and
@@ -109,7 +110,8 @@ class WanGenerationOperator(SubmitsOnce):
     retryable, as Airflow's own task timeout is, and the retry re-attaches.
 
     :param model: Wan model (required: it decides the price and the rules).
-    :param request: The family's request fields by name (``None`` leaves a field to the service).
+    :param request: The family's request arguments by name, ``None`` leaving a field to the service
+        (a family passes its ``locals()``: names that are not request fields are ignored).
     :param wan_conn_id: The ``wan`` connection (API key, region or base URL).
     :param aws_conn_id: The AWS connection that reads and presigns ``s3://`` inputs.
     :param input_url_expires_in: Seconds a presigned ``s3://`` input URL stays valid.
@@ -153,9 +155,6 @@ class WanGenerationOperator(SubmitsOnce):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        unknown = set(request) - set(self.request_fields)
-        if unknown:
-            raise TypeError(f"{type(self).__name__} takes no request field {', '.join(sorted(unknown))}")
         self.model = model
         for name in self.request_fields:
             setattr(self, name, request.get(name))
@@ -332,8 +331,8 @@ def _coerce(name: str, value: Any) -> Any:
             return text.lower() == "true"
         if name in _LIST_FIELDS and text.startswith("["):
             value = _literal(name, text)
-    if name in _LIST_FIELDS and isinstance(value, list):
-        value = tuple(value)
+    if name in _LIST_FIELDS and (value is None or isinstance(value, list)):
+        value = tuple(value or ())
     if name == "media" and isinstance(value, tuple):
         return tuple(_media_item(f"media[{at}]", item) for at, item in enumerate(value))
     return value

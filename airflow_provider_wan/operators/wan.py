@@ -1,4 +1,6 @@
-"""Generate a video from text with Wan: submit once, wait (deferred or not), return the result."""
+"""Generate a video from text with Wan: submit once, wait (deferred or not), return the result.
+
+Every family's operator is importable from here too (each lives in its own module)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,9 @@ from typing import Any, ClassVar
 from airflow_provider_wan.api import VideoRequest, WanRequest
 from airflow_provider_wan.api.request import AUDIO_URL_RULE
 from airflow_provider_wan.operators.generation import WanGenerationOperator, request_fields
+from airflow_provider_wan.operators.image_to_video import WanImageToVideoOperator
+from airflow_provider_wan.operators.keyframes_to_video import WanKeyframesToVideoOperator
+from airflow_provider_wan.operators.reference_to_video import WanReferenceToVideoOperator
 from airflow_provider_wan.operators.submission import CLAIM_KEY, MAX_CREATES_PER_TRY, STATE_KEY
 from airflow_provider_wan.operators.waiting import DEFERRAL_GRACE, TIMEOUT_MARGIN_MAX, TIMEOUT_MARGIN_SHARE
 
@@ -20,6 +25,9 @@ __all__ = [
     "TIMEOUT_MARGIN_MAX",
     "TIMEOUT_MARGIN_SHARE",
     "WanGenerationOperator",
+    "WanImageToVideoOperator",
+    "WanKeyframesToVideoOperator",
+    "WanReferenceToVideoOperator",
     "WanTextToVideoOperator",
 ]
 
@@ -68,20 +76,7 @@ class WanTextToVideoOperator(WanGenerationOperator):
     ) -> None:
         super().__init__(
             model=model,
-            request={
-                "prompt": prompt,
-                "negative_prompt": negative_prompt,
-                "audio_url": audio_url,
-                "audio": audio,
-                "size": size,
-                "resolution": resolution,
-                "ratio": ratio,
-                "duration": duration,
-                "shot_type": shot_type,
-                "prompt_extend": prompt_extend,
-                "watermark": watermark,
-                "seed": seed,
-            },
+            request=locals(),
             input_url_expires_in=audio_url_expires_in,
             **kwargs,
         )
