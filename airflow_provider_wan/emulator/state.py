@@ -30,74 +30,27 @@ import json
 import math
 import secrets
 import threading
-import uuid
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from airflow_provider_wan.api import (
-    MODELS,
-    ModelSpec,
-    OutputSpec,
-    TaskStatus,
-    VideoRequest,
-    WanValidationError,
-    resolve_model,
-)
+from airflow_provider_wan.api import CREATE_PATH, OutputSpec, TaskStatus, WanRequest
 from airflow_provider_wan.api.budget import VENDOR_TASK_API_RPS, TokenBucket, check_rate
-from airflow_provider_wan.api.models import SIZE_TIERS
-from airflow_provider_wan.api.request import MAX_SEED
 from airflow_provider_wan.api.responses import format_time
+from airflow_provider_wan.emulator.answers import MESSAGES, Answer, error_answer, key_id, new_id
 from airflow_provider_wan.emulator.clock import Clock, utc
+from airflow_provider_wan.emulator.inputs import MediaFacts
+from airflow_provider_wan.emulator.intake import Draft, default_seed, draft, judge
 from airflow_provider_wan.emulator.media import VideoKey
+from airflow_provider_wan.emulator.usage import gives_actual_prompt, usage_of
 
 DAY = 24 * 3600.0
 LIST_TIME_FORMAT = "%Y%m%d%H%M%S"
 REQUEST_LOG_SIZE = 100_000
 UNLIMITED = 2**62
 PROMPT_EXTENSION = " Cinematic lighting, smooth camera movement, rich detail."  # (assumed) the rewrite
-
-MESSAGES = {
-    "InvalidApiKey": "Invalid API-key provided.",
-    "AccessDenied": "current user api does not support synchronous calls",
-    "ModelNotExist": "Model not exist.",
-    "UrlError": "url error, please check url!",
-    "DataInspectionFailed": "Input data may contain inappropriate content.",
-    "IPInfringementSuspect": "Input data is suspected of being involved in IP infringement.",
-    "UnsupportedOperation": (
-        "Failed to cancel the task, please confirm if the task exists and its status is PENDING."
-    ),
-    "RateQuota": "Requests rate limit exceeded, please try again later.",
-    "Throttling": "Requests rate limit exceeded, please try again later.",
-    "QueueFull": "Too many tasks are waiting in the queue of this account, please try again later.",
-    "InternalError": "An internal error has occured, please try again later or contact service support.",
-    "ModelUnavailable": "Model is unavailable, please try again later.",
-}
-
-
-@dataclass(frozen=True)
-class Answer:
-    """An HTTP answer of the emulated API: status, JSON body and extra headers."""
-
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def error_answer(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Answer:
-    """The service's flat error body."""
-    return Answer(status, {"request_id": new_id(), "code": code, "message": message}, headers or {})
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def key_id(api_key: str) -> str:
-    """A non-secret fingerprint of an API key (first 12 hex digits of its SHA-256)."""
-    return hashlib.sha256(api_key.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -143,7 +96,8 @@ class TaskRecord:
     model: str
     family: str
     body: dict[str, Any]
-    request: VideoRequest
+    request: WanRequest
+    spec: Any  # the model's FamilySpec
     created_at: float
     ready_at: float
     run_seconds: float
@@ -151,6 +105,7 @@ class TaskRecord:
     output: OutputSpec | None
     failure: tuple[str, str] | None
     warnings: list[str]
+    input_seconds: float = 0.0  # reference video seconds billed on top of the output's
     status: TaskStatus = TaskStatus.PENDING
     started_at: float | None = None
     ended_at: float | None = None
@@ -171,9 +126,7 @@ class TaskRecord:
 
     @property
     def rendered_prompt(self) -> str:
-        spec = resolve_model(self.model)
-        limit = spec.prompt_limit if spec else len(self.request.prompt)
-        return self.request.prompt[:limit]
+        return (self.request.prompt or "")[: self.spec.prompt_limit]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -185,7 +138,7 @@ class TaskRecord:
             "status": self.status.value,
             "prompt": self.request.prompt,
             "body": self.body,
-            "request": asdict(self.request),
+            "request": asdict(self.request),  # type: ignore[call-overload]  # every request is a dataclass
             "seed": self.seed,
             "output": asdict(self.output) if self.output else None,
             "code": self.failure[0] if self.failure else None,
@@ -201,8 +154,9 @@ class TaskRecord:
 class _Pool:
     """The run slots of one model family: a FIFO queue in front of ``capacity`` parallel runners."""
 
-    def __init__(self, limits: ModelSpec | None, settings: Settings) -> None:
-        self.set_limits(limits, settings)
+    def __init__(self, spec: Any, settings: Settings) -> None:
+        self.spec = spec
+        self.set_limits(settings)
         self.waiting: deque[TaskRecord] = deque()
         self.waiting_count = 0
         self.running: list[tuple[float, int, TaskRecord]] = []
@@ -210,8 +164,9 @@ class _Pool:
         self.recent_creates: deque[float] = deque()
         self._order = itertools.count()
 
-    def set_limits(self, limits: ModelSpec | None, settings: Settings) -> None:
-        """The family's limits (or the settings' overrides of them), or None for no limits at all."""
+    def set_limits(self, settings: Settings) -> None:
+        """The family's limits (or the settings' overrides of them), or none at all with limits off."""
+        limits = self.spec if settings.limits else None
         self.capacity = (settings.max_running or limits.max_running) if limits else UNLIMITED
         self.creates_per_second = (
             (settings.creates_per_second or limits.creates_per_second) if limits else UNLIMITED
@@ -284,9 +239,9 @@ class Account:
         with self.lock:
             self.settings = replace(self.settings, limits=enabled)
             now = self.clock.now()
-            for family, pool in self._pools.items():
+            for pool in self._pools.values():
                 pool.advance(now)
-                pool.set_limits(MODELS[family] if enabled else None, self.settings)
+                pool.set_limits(self.settings)
             self._task_api_budget = self._new_task_api_budget()
 
     def set_task_api_rate(self, rate: float | None) -> None:
@@ -365,7 +320,11 @@ class Account:
 
     # ----------------------------------------------------------------- the four calls
 
-    def create(self, api_key: str | None, async_header: str | None, raw_body: bytes) -> Answer:
+    def intake(
+        self, api_key: str | None, async_header: str | None, raw_body: bytes, path: str = CREATE_PATH
+    ) -> Draft | Answer:
+        """A create call up to what needs its input media: the 400s (and 401, 403) refusing it so far,
+        or the draft to inspect and then :meth:`accept` or :meth:`refuse`."""
         if not self.is_valid_key(api_key):
             return error_answer(401, "InvalidApiKey", MESSAGES["InvalidApiKey"])
         assert api_key is not None
@@ -373,76 +332,71 @@ class Account:
         try:
             body = json.loads(raw_body or b"null")
         except ValueError:
-            answer = error_answer(400, "InvalidParameter", "The request body is not valid JSON.")
+            answer: Draft | Answer = error_answer(400, "InvalidParameter", MESSAGES["BodyInvalid"])
         else:
-            answer = self._create(api_key, async_header, body)
-        prompt = _prompt_of(body)
-        with self.lock:
-            self._creates[(key_id(api_key), prompt, answer.status == 200)] += 1
+            if (async_header or "").strip().lower() != "enable":
+                answer = error_answer(403, "AccessDenied", MESSAGES["AccessDenied"])
+            else:
+                answer = draft(api_key, body, path)
+        if isinstance(answer, Answer):
+            self._count(api_key, body, accepted=False)
         return answer
 
-    def _create(self, api_key: str, async_header: str | None, body: Any) -> Answer:
-        if (async_header or "").strip().lower() != "enable":
-            return error_answer(403, "AccessDenied", MESSAGES["AccessDenied"])
-        model = body.get("model") if isinstance(body, dict) else None
-        spec = resolve_model(model) if isinstance(model, str) else None
-        if spec is None:
-            return error_answer(400, "InvalidParameter", MESSAGES["ModelNotExist"])
-        try:
-            request = VideoRequest.from_body(body)
-        except (WanValidationError, TypeError) as error:
-            return error_answer(400, "InvalidParameter", str(error))
-        if not isinstance(request.prompt, str) or not request.prompt.strip():
-            return error_answer(400, "InvalidParameter", "Field required: input.prompt")
-        failure, output, warnings = self._judge(request)
+    def refuse(self, draft: Draft, answer: Answer) -> Answer:
+        """Count a drafted create refused after all (its inputs failed the data inspection)."""
+        self._count(draft.api_key, draft.body, accepted=False)
+        return answer
+
+    def accept(self, draft: Draft, facts: dict[str, MediaFacts]) -> Answer:
+        """Create the task of ``draft`` (unless throttled), given what its inputs turned out to be."""
+        markers = {
+            self.settings.moderation_marker or "": "DataInspectionFailed",
+            self.settings.ip_marker or "": "IPInfringementSuspect",
+        }
+        verdict = judge(draft, facts, markers)
+        request = draft.request
         with self.lock:
             now = self.clock.now()
-            pool = self._pool(spec)
+            pool = self._pool(draft.spec)
             refusal = self._throttle(pool, now)
             if refusal is not None:
+                self._count(draft.api_key, draft.body, accepted=False)
                 return refusal
             settings = self.settings
+            seed = getattr(request, "seed", None)
             task = TaskRecord(
                 task_id=new_id(),
                 request_id=new_id(),
-                key_id=key_id(api_key),
-                model=str(model),
-                family=spec.family,
-                body=body,
+                key_id=key_id(draft.api_key),
+                model=request.model,
+                family=draft.spec.family,
+                body=draft.body,
                 request=request,
+                spec=draft.spec,
                 created_at=now,
                 ready_at=now + settings.queue_seconds,
                 run_seconds=settings.run_seconds,
-                seed=request.seed if isinstance(request.seed, int) else _default_seed(request.prompt),
-                output=output,
-                failure=failure,
-                warnings=warnings,
+                seed=seed if isinstance(seed, int) else default_seed(draft.body, request),
+                output=verdict.output,
+                failure=verdict.failure,
+                warnings=verdict.warnings,
+                input_seconds=verdict.input_seconds,
             )
             self.tasks[task.task_id] = task
-            if failure is None:
+            if verdict.failure is None:
                 pool.add(task)
+            self._count(draft.api_key, draft.body, accepted=True)
         output_body = {"task_id": task.task_id, "task_status": TaskStatus.PENDING.value}
         return Answer(200, {"request_id": task.request_id, "output": output_body})
 
-    def _judge(self, request: VideoRequest) -> tuple[tuple[str, str] | None, OutputSpec | None, list[str]]:
-        """Why the task will fail (parameter check, then moderation), or what it will produce."""
-        try:
-            warnings = request.validate()
-        except WanValidationError as error:
-            return ("InvalidParameter", str(error)), None, []
-        texts = (request.prompt, request.negative_prompt or "")
-        for marker, code in (
-            (self.settings.moderation_marker, "DataInspectionFailed"),
-            (self.settings.ip_marker, "IPInfringementSuspect"),
-        ):
-            if marker and any(marker in text for text in texts):
-                return (code, MESSAGES[code]), None, warnings
-        return None, request.output(), warnings
+    def _count(self, api_key: str, body: Any, *, accepted: bool) -> None:
+        with self.lock:
+            self._creates[(key_id(api_key), _prompt_of(body), accepted)] += 1
 
-    def _pool(self, spec: ModelSpec) -> _Pool:
+    def _pool(self, spec: Any) -> _Pool:
         pool = self._pools.get(spec.family)
         if pool is None:
-            pool = self._pools[spec.family] = _Pool(spec if self.settings.limits else None, self.settings)
+            pool = self._pools[spec.family] = _Pool(spec, self.settings)
         return pool
 
     def _throttle(self, pool: _Pool, now: float) -> Answer | None:
@@ -467,7 +421,8 @@ class Account:
             self._refresh(task, now)
             body = {"request_id": new_id(), "output": self._output(task, video_base)}
             if task.status is TaskStatus.SUCCEEDED:
-                body["usage"] = _usage(task)
+                assert task.output is not None
+                body["usage"] = usage_of(task.request, task.spec, task.output, task.input_seconds)
             return Answer(200, body)
 
     def cancel(self, task_id: str) -> Answer:
@@ -568,8 +523,9 @@ class Account:
             output["scheduled_time"] = task.stamp(task.started_at)
         if task.ended_at is not None:
             output["end_time"] = task.stamp(task.ended_at)
-        output["orig_prompt"] = task.request.prompt
-        if task.status is TaskStatus.SUCCEEDED and task.request.prompt_extend is not False:
+        if task.request.prompt is not None:
+            output["orig_prompt"] = task.request.prompt
+        if task.status is TaskStatus.SUCCEEDED and gives_actual_prompt(task.request, task.spec):
             output["actual_prompt"] = task.rendered_prompt + PROMPT_EXTENSION
         if task.failure is not None and task.status is TaskStatus.FAILED:
             output["code"], output["message"] = task.failure
@@ -653,52 +609,10 @@ def _list_int(params: dict[str, str], name: str, default: int, low: int, high: i
     return int(value)
 
 
-def _usage(task: TaskRecord) -> dict[str, Any]:
-    """Billing details in the shape each model family gives them (see the contract)."""
-    assert task.output is not None
-    out = task.output
-    size = f"{out.width}*{out.height}"
-    family = task.family
-    if family.startswith("wan2.7"):
-        tier = task.request.resolution or "1080P"
-        return {
-            "video_count": 1,
-            "duration": out.duration,
-            "input_video_duration": 0,
-            "output_video_duration": out.duration,
-            "SR": int(tier[:-1]),
-            "ratio": task.request.ratio or "16:9",
-        }  # (assumed) the contract names only "ratio" for wan2.7
-    if family.startswith("wan2.6"):
-        return {
-            "video_count": 1,
-            "video_duration": 0,
-            "video_ratio": "",
-            "duration": out.duration,
-            "size": size,
-            "input_video_duration": 0,
-            "output_video_duration": out.duration,
-            "SR": _tier_of(size),
-        }
-    return {"video_count": 1, "video_duration": out.duration, "video_ratio": size}
-
-
-def _tier_of(size: str) -> int:
-    for tier, sizes in SIZE_TIERS.items():
-        if size in sizes.values():
-            return int(tier[:-1])
-    return 0
-
-
 def _prompt_of(body: Any) -> str | None:
     inputs = body.get("input") if isinstance(body, dict) else None
     prompt = inputs.get("prompt") if isinstance(inputs, dict) else None
     return prompt if isinstance(prompt, str) else None
-
-
-def _default_seed(prompt: str) -> int:
-    """The seed of a request that gives none: derived from the prompt so runs repeat *(assumed)*."""
-    return int(hashlib.sha256(prompt.encode()).hexdigest()[:8], 16) % (MAX_SEED + 1)
 
 
 def _millis(moment: float | None) -> int | None:
