@@ -156,7 +156,9 @@ class _Endpoint:
             "time": self.emulation.clock.now(),
             "status": None,
         }
-        self.emulation.account.log_request(entry)  # at arrival; the status is filled in before answering
+        self.emulation.account.records.log_request(
+            entry
+        )  # at arrival; the status is filled in before answering
         return await _answer(request, self.handler, self.name, self.emulation, entry)
 
 
