@@ -169,12 +169,10 @@ class WanGenerationOperator(SubmitsOnce):
         self.max_consecutive_errors = max_consecutive_errors
         self.wan_task_id: str | None = None
         if not 0 < self.poll_interval <= self.max_poll_interval:
-            raise ValueError(
-                f"poll_interval={poll_interval} must be positive and at most "
-                f"max_poll_interval={max_poll_interval}"
-            )
+            allowed = f"positive seconds, at most max_poll_interval={max_poll_interval}"
+            raise WanValidationError("poll_interval", poll_interval, allowed)
         if self.timeout <= 0:
-            raise ValueError(f"timeout={timeout} must be positive")
+            raise WanValidationError("timeout", timeout, "a positive number of seconds")
         if not any(_is_templated(value) for value in self._request_values().values()):
             for warning in self._checked_request()[1]:
                 self.log.warning("Wan request of task %s: %s", self.task_id, warning)
