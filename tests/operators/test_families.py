@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -241,3 +242,37 @@ def test_oss_inputs_are_sent_with_the_resolve_header(
     assert ti.state == "success"
     assert xcom_of(ti)["request"]["input"]["img_url"] == "oss://dashscope-instant/abc/first.png"
     assert [r["status"] for r in wan_emulator.request_log if r["endpoint"] == "create"] == [200]
+
+
+@pytest.mark.parametrize(
+    ("operator", "arguments", "sent_as"),
+    [
+        (BY_NAME["i2v"].operator, {"model": "acme-i2v", "img_url": "https://p.example/a.png"}, "img_url"),
+        (BY_NAME["i2v"].operator, {"model": "wan2.9-i2v"}, "media"),  # no input yet: by its version
+        (BY_NAME["i2v"].operator, {"model": "wan2.4-i2v"}, "img_url"),
+        (
+            BY_NAME["r2v"].operator,
+            {
+                "model": "acme-r2v",
+                "prompt": "Image 1",
+                "media": [{"type": "reference_image", "url": "s3://b/a.png"}],
+            },
+            "media",
+        ),
+        (
+            BY_NAME["r2v"].operator,
+            {"model": "acme-r2v", "prompt": "character1", "reference_urls": ["s3://b/a.png"]},
+            "reference_urls",
+        ),
+    ],
+)
+def test_an_unknown_model_speaks_the_protocol_of_its_inputs_or_version(
+    operator: type[Any], arguments: dict[str, Any], sent_as: str
+) -> None:
+    task = operator(task_id="generate", **{**arguments, "duration": "{{ params.seconds }}"})
+
+    assert sent_as in {field.name for field in fields(task.request_type())}
+    other = (
+        "media" if sent_as != "media" else ("img_url" if "i2v" in arguments["model"] else "reference_urls")
+    )
+    assert other not in {field.name for field in fields(task.request_type())}
