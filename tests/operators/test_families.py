@@ -11,10 +11,13 @@ from dataclasses import fields
 from typing import Any
 
 import pytest
+from airflow.sdk import DAG
 
 from airflow_provider_wan.api import CREATE_PATH, KF2V_PATH, WanValidationError, pixels_from_input
 from airflow_provider_wan.emulator import WanEmulator
+from airflow_provider_wan.testing.dag_runs import WanAirflow
 from airflow_provider_wan.testing.s3 import WanS3
+from airflow_provider_wan.transfers.wan_to_s3 import WanVideoToS3Operator
 from tests.operators.dag_runs import (
     check_re_attached_after_the_worker_died,
     killed_between_create_and_state_write,
@@ -276,3 +279,30 @@ def test_an_unknown_model_speaks_the_protocol_of_its_inputs_or_version(
         "media" if sent_as != "media" else ("img_url" if "i2v" in arguments["model"] else "reference_urls")
     )
     assert other not in {field.name for field in fields(task.request_type())}
+
+
+def test_a_family_video_lands_in_s3_with_the_transfer_unchanged(
+    wan_airflow: WanAirflow, wan_emulator: WanEmulator, wan_connection: str, inputs: WanS3, dag_id: str
+) -> None:
+    family = BY_NAME["i2v"]
+    with DAG(dag_id, schedule=None, start_date=dt.datetime(2025, 1, 1)) as dag:
+        generate = family.operator(
+            task_id="generate", **family.kwargs(), poll_interval=0.05, max_poll_interval=0.2
+        )
+        WanVideoToS3Operator(
+            task_id="copy",
+            wan_task_id="{{ ti.xcom_pull('generate')['task_id'] }}",
+            generation=generate.output,
+            s3_bucket=BUCKET,
+            write_sidecar=True,
+        )
+
+    run = wan_airflow.run(dag)
+
+    copied = run.xcom("copy")
+    head = inputs.client.head_object(Bucket=BUCKET, Key=copied["key"])
+    sidecar = inputs.get(f"s3://{BUCKET}/{copied['sidecar_key']}").decode()
+    assert copied["copied"] is True
+    assert head["Metadata"]["wan-model"] == family.kwargs()["model"]
+    assert json.loads(sidecar)["request"]["input"]["img_url"] == f"s3://{BUCKET}/first.png"
+    assert "Signature=" not in sidecar
