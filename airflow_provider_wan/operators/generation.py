@@ -40,8 +40,8 @@ class WanGenerationOperator(SubmitsOnce):
     A family declares ``request_types`` (its request classes from ``airflow_provider_wan.api``; with
     two, the model picks one: the class whose model table knows it, else for an unknown name the
     protocol its inputs speak, else the one its version implies), takes each request field as an
-    argument and passes them to ``__init__`` as ``request`` (its ``locals()``). Each field becomes an
-    attribute and a template field.
+    argument (``None`` leaves it to the service) and hands them to :meth:`set_request` after
+    ``super().__init__``. Each field becomes an attribute and a template field.
 
     The request is validated before anything is sent (at DAG parse time when no field is templated,
     again after rendering), so a bad value fails with the parameter's name and what is allowed, and
@@ -96,8 +96,6 @@ class WanGenerationOperator(SubmitsOnce):
     retryable, as Airflow's own task timeout is, and the retry re-attaches.
 
     :param model: Wan model (required: it decides the price and the rules).
-    :param request: The family's request arguments by name, ``None`` leaving a field to the service
-        (a family passes its ``locals()``: names that are not request fields are ignored).
     :param wan_conn_id: The ``wan`` connection (API key, region or base URL).
     :param aws_conn_id: The AWS connection that reads and presigns ``s3://`` inputs.
     :param input_url_expires_in: Seconds a presigned ``s3://`` input URL stays valid.
@@ -128,7 +126,6 @@ class WanGenerationOperator(SubmitsOnce):
         self,
         *,
         model: str,
-        request: dict[str, Any],
         wan_conn_id: str = "wan_default",
         aws_conn_id: str | None = "aws_default",
         input_url_expires_in: int = 3600,
@@ -142,8 +139,6 @@ class WanGenerationOperator(SubmitsOnce):
     ) -> None:
         super().__init__(**kwargs)
         self.model = model
-        for name in self.request_fields:
-            setattr(self, name, request.get(name))
         self.wan_conn_id = wan_conn_id
         self.aws_conn_id = aws_conn_id
         self.input_url_expires_in = input_url_expires_in
@@ -159,6 +154,12 @@ class WanGenerationOperator(SubmitsOnce):
             raise WanValidationError("poll_interval", poll_interval, allowed)
         if self.timeout <= 0:
             raise WanValidationError("timeout", timeout, "a positive number of seconds")
+
+    def set_request(self, arguments: dict[str, Any]) -> None:
+        """Take the request fields from a family's ``__init__`` arguments (its ``locals()``; other names
+        are ignored) and, when none is templated, validate the request now, at DAG parse time."""
+        for name in self.request_fields:
+            setattr(self, name, arguments.get(name))
         if not any(is_templated(value) for value in self._request_values().values()):
             for warning in self._checked_request()[1]:
                 self.log.warning("Wan request of task %s: %s", self.task_id, warning)
