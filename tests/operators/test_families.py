@@ -15,6 +15,7 @@ from airflow.sdk import DAG
 
 from airflow_provider_wan.api import CREATE_PATH, KF2V_PATH, WanValidationError, pixels_from_input
 from airflow_provider_wan.emulator import WanEmulator
+from airflow_provider_wan.operators.wan import WanImageToVideoOperator
 from airflow_provider_wan.testing.dag_runs import WanAirflow
 from airflow_provider_wan.testing.s3 import WanS3
 from airflow_provider_wan.transfers.wan_to_s3 import WanVideoToS3Operator
@@ -306,3 +307,31 @@ def test_a_family_video_lands_in_s3_with_the_transfer_unchanged(
     assert head["Metadata"]["wan-model"] == family.kwargs()["model"]
     assert json.loads(sidecar)["request"]["input"]["img_url"] == f"s3://{BUCKET}/first.png"
     assert "Signature=" not in sidecar
+
+
+def test_mapped_over_s3_pictures_submits_one_presigned_task_each(
+    wan_emulator: WanEmulator, wan_connection: str, inputs: WanS3, dag_id: str
+) -> None:
+    pictures = [f"s3://{BUCKET}/first.png", f"s3://{BUCKET}/last.png"]
+    with DAG(dag_id, schedule=None, start_date=dt.datetime(2025, 1, 1), params={"mood": "calm"}) as dag:
+        WanImageToVideoOperator.partial(
+            task_id="generate",
+            model="wan2.2-i2v-flash",
+            prompt="a {{ params.mood }} pan across the product",
+            resolution="480P",
+            deferrable=True,
+            poll_interval=0.05,
+            max_poll_interval=0.2,
+        ).expand(img_url=pictures)
+
+    tis = run_dag(dag)
+
+    results = [xcom_of(tis[("generate", index)]) for index in range(2)]
+    sent = [wan_emulator.task(r["task_id"])["body"]["input"] for r in results]
+    assert [r["request"]["input"]["img_url"] for r in results] == pictures
+    assert [r["request"]["input"]["prompt"] for r in results] == ["a calm pan across the product"] * 2
+    assert [url.split("?")[0] for url in (s["img_url"] for s in sent)] == [
+        f"{inputs.endpoint_url}/{BUCKET}/first.png",
+        f"{inputs.endpoint_url}/{BUCKET}/last.png",
+    ]
+    assert wan_emulator.create_count() == 2
