@@ -35,6 +35,9 @@ Choices the contract leaves open *(assumed)*:
   fetched for their pixels and seconds, nothing else is fetched; ``oss://`` without the resolve header
   and hosts under ``.invalid`` are 400 ``InvalidParameter.DataInspection``; a picture that cannot be read
   gives the tier's 16:9 size, a reference video that cannot be read bills its cap;
+* the SDKs' temporary uploads work: ``GET /api/v1/uploads?action=getPolicy`` names the emulator as upload
+  host, and an uploaded file given as ``oss://{key}`` (with the resolve header) is read like a loopback
+  one (see :mod:`.uploads`);
 * parameter mistakes and moderation markers (in prompt or negative prompt) fail the task when its queue
   time is over; the parameter check comes first;
 * tasks past a family's running limit wait ``PENDING`` in order; a create past the family's creates per

@@ -4,7 +4,8 @@ The service downloads every input at create and refuses what it cannot fetch ("d
 emulator never goes to the internet: it decodes ``data:`` URLs, fetches loopback http(s) URLs (``127.*``,
 ``::1``, ``localhost``) with a short timeout, and reads each picture's size and each clip's length and
 size. Anything else it cannot see, so the contract's fallbacks apply (16:9 size of the tier, reference
-videos at their billing cap). By convention *(assumed)* a host under ``.invalid`` is unreachable, and an
+videos at their billing cap). Files uploaded to the emulator (:mod:`.uploads`) are read as
+``oss://`` inputs. By convention *(assumed)* a host under ``.invalid`` is unreachable, and an
 ``oss://`` input without ``X-DashScope-OssResourceResolve: enable`` cannot be resolved; both are refused
 at create with ``InvalidParameter.DataInspection`` and the vendor's messages.
 """
@@ -22,6 +23,7 @@ import aiohttp
 
 from airflow_provider_wan.api import MediaInput, WanRequest, image_size
 from airflow_provider_wan.api.media import data_url_bytes
+from airflow_provider_wan.emulator.uploads import UploadStore
 
 FETCH_TIMEOUT = 3.0  # seconds per input, connect and read together
 DATA_INSPECTION = "InvalidParameter.DataInspection"
@@ -57,8 +59,11 @@ class InspectionRefused(Exception):
         self.reason = reason
 
 
-async def inspect_inputs(request: WanRequest, oss_resolve: bool) -> dict[str, MediaFacts]:
-    """Facts about each input the emulator can read, by input URL; raises :class:`InspectionRefused`."""
+async def inspect_inputs(
+    request: WanRequest, oss_resolve: bool, uploads: UploadStore
+) -> dict[str, MediaFacts]:
+    """Facts about each input the emulator can read, by input URL (``oss://`` ones from ``uploads``);
+    raises :class:`InspectionRefused`."""
     inputs = [item for item in request.media_inputs() if isinstance(item.url, str)]
     for item in inputs:
         if item.url.startswith("oss://") and not oss_resolve:
@@ -68,6 +73,10 @@ async def inspect_inputs(request: WanRequest, oss_resolve: bool) -> dict[str, Me
             raise InspectionRefused(item.parameter, "missing")
     fetched = [item for item in inputs if _is_loopback(item.url)]
     facts = {item.url: found for item in inputs if (found := _decoded(item)) is not None}
+    for item in inputs:
+        uploaded = uploads.get(item.url) if item.url.startswith("oss://") else None
+        if uploaded is not None:
+            facts[item.url] = await _inspected(item, uploaded)
     if fetched:
         timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT)
         async with aiohttp.ClientSession(timeout=timeout) as session:
@@ -110,6 +119,11 @@ async def _fetch(session: aiohttp.ClientSession, item: MediaInput) -> MediaFacts
         raise InspectionRefused(item.parameter, "timeout") from None
     except aiohttp.ClientError:
         raise InspectionRefused(item.parameter, "missing") from None
+    return await _inspected(item, data)
+
+
+async def _inspected(item: MediaInput, data: bytes) -> MediaFacts:
+    """The facts of an input's bytes (read off the event loop); refused when not media of its kind."""
     facts = await asyncio.get_running_loop().run_in_executor(None, read_media, data)
     if facts is None or facts.kind not in _kinds_taken(item):
         raise InspectionRefused(item.parameter, "format")

@@ -344,6 +344,7 @@ def test_reference_videos_bill_their_real_seconds_up_to_the_cap(
     assert (usage[two_videos]["input_video_duration"], usage[two_videos]["duration"]) == (4.5, 6.5)  # 2 + 2.5
     assert (usage[mixed]["input_video_duration"], usage[mixed]["duration"]) == (2.5, 4.5)  # cap 5/2 refs
     assert media.hits["/four.mp4"] == 2
+    assert emulator.task(two_videos)["input_seconds"] == 4.5
 
 
 def test_counts_cover_every_family(api: Api, emulator: WanEmulator) -> None:
@@ -362,3 +363,13 @@ def test_counts_cover_every_family(api: Api, emulator: WanEmulator) -> None:
     assert emulator.state()["statuses"] == {"PENDING": 4}
     listed = api.list(model_name="wan2.2-kf2v-flash").json()
     assert listed["total"] == 1
+
+
+def test_a_finished_video_served_here_continues_as_a_first_clip(api: Api, emulator: WanEmulator) -> None:
+    first = submit(api, "wan2.6-r2v", {"reference_urls": [OFFLINE_PICTURE], "prompt": "character1"},
+                   size="720*1280", duration=3)  # fmt: skip
+    clip_url = finished(api, emulator, first)["output"]["video_url"]
+    task_id = submit(api, "wan2.7-i2v", {"media": [media_item("first_clip", clip_url)]}, resolution="720P")
+    assert emulator.task(task_id)["output"]["width"] == 720  # the clip's 9:16 shape, read over loopback
+    assert emulator.task(task_id)["output"]["height"] == 1280
+    assert [e["endpoint"] for e in emulator.request_log].count("video") == 1
