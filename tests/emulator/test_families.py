@@ -373,3 +373,35 @@ def test_a_finished_video_served_here_continues_as_a_first_clip(api: Api, emulat
     assert emulator.task(task_id)["output"]["width"] == 720  # the clip's 9:16 shape, read over loopback
     assert emulator.task(task_id)["output"]["height"] == 1280
     assert [e["endpoint"] for e in emulator.request_log].count("video") == 1
+
+
+@pytest.mark.parametrize(
+    ("model", "path", "per_second"),
+    [("wan2.2-i2v-flash", None, 2), ("wan2.6-i2v-flash", None, 5), ("wanx2.1-kf2v-plus", KF2V_PATH, 2),
+     ("wan2.1-kf2v-plus", KF2V_PATH, 1)],  # the Singapore spelling takes 1 a second (V-RL)
+)  # fmt: skip
+def test_each_media_model_has_its_creates_per_second(
+    api: Api, emulator: WanEmulator, model: str, path: str | None, per_second: int
+) -> None:
+    key = "img_url" if path is None else "first_frame_url"
+    answers = [create(api, model, {key: SQUARE}, path) for _ in range(per_second + 1)]
+    assert [a.status_code for a in answers] == [200] * per_second + [429]
+    assert answers[-1].json()["code"] == "Throttling.RateQuota"
+    assert emulator.create_count() == per_second
+
+
+def test_a_flagged_input_is_refused_at_create(api: Api, emulator: WanEmulator) -> None:
+    answer = create(api, "wan2.6-i2v", {"img_url": "https://media.example.com/%5B%5Bblocked%5D%5D.png"})
+    assert refusal(answer) == (400, "DataInspectionFailed", "Input data may contain inappropriate content.")
+    reference = {
+        "reference_urls": ["https://media.example.com/[[ip-infringement]].mp4"],
+        "prompt": "character1",
+    }
+    assert refusal(create(api, "wan2.6-r2v", reference))[:2] == (400, "IPInfringementSuspect")
+    assert (emulator.create_count(), emulator.create_count(include_refused=True)) == (0, 2)
+
+
+def test_the_two_spellings_of_a_model_keep_their_own_limits(api: Api) -> None:
+    order = ["wan2.1-kf2v-plus", "wanx2.1-kf2v-plus", "wanx2.1-kf2v-plus", "wanx2.1-kf2v-plus"]
+    answers = [create(api, model, {"first_frame_url": SQUARE}, KF2V_PATH) for model in order]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
