@@ -257,7 +257,7 @@ def test_unreachable_inputs_are_refused_at_create(
         "https://cdn.invalid/cat.png": messages["missing"],
         media.url("/nowhere.png"): messages["missing"],
         media.put("/private.png", b"no", status=403): messages["forbidden"],
-        media.put("/text.png", b"this is not a picture"): messages["format"],
+        media.put("/clip.png", clip(320, 320, 1)): messages["format"],
         media.put("/slow.png", encode("png", 300, 300), delay=1.0): messages["timeout"],
     }
     monkeypatch.setattr(emulator_inputs, "FETCH_TIMEOUT", 0.3)
@@ -290,12 +290,15 @@ def test_output_follows_a_loopback_picture(
     assert (output["width"], output["height"]) == pixels
 
 
+@pytest.mark.parametrize("served", [None, b"\x89PNG\r\n\x1a\n" + bytes(64), b"stand-in bytes"])
 def test_output_falls_back_to_the_tiers_16_9_size_when_the_picture_cannot_be_read(
-    api: Api, emulator: WanEmulator
+    api: Api, emulator: WanEmulator, media: MediaHost, served: bytes | None
 ) -> None:
-    task_id = submit(api, "wan2.6-i2v", {"img_url": OFFLINE_PICTURE}, resolution="720P")
+    url = OFFLINE_PICTURE if served is None else media.put(f"/stand-in-{len(served)}.png", served)
+    task_id = submit(api, "wan2.6-i2v", {"img_url": url}, resolution="720P")
     output = emulator.task(task_id)["output"]
     assert (output["width"], output["height"]) == (1280, 720)
+    assert finished(api, emulator, task_id)["output"]["task_status"] == "SUCCEEDED"
 
 
 def test_first_clip_sets_the_shape_and_the_clip_is_checked(
