@@ -408,3 +408,24 @@ def test_the_two_spellings_of_a_model_keep_their_own_limits(api: Api) -> None:
     order = ["wan2.1-kf2v-plus", "wanx2.1-kf2v-plus", "wanx2.1-kf2v-plus", "wanx2.1-kf2v-plus"]
     answers = [create(api, model, {"first_frame_url": SQUARE}, KF2V_PATH) for model in order]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    ("model", "inputs", "named"),
+    [
+        ("wan2.7-i2v", {"media": "x"}, "media"),
+        ("wan2.7-r2v", {"media": {"type": "reference_image"}, "prompt": "Image 1"}, "media"),
+        ("wan2.6-r2v", {"reference_urls": 5, "prompt": "character1"}, "reference_urls"),
+        ("wan2.7-i2v", {"media": [{"type": ["first_frame"], "url": SQUARE}]}, "media[0].type"),
+        ("wan2.7-i2v", {"media": [{"type": "first_frame", "url": 5}]}, "media[0].url"),
+        ("wan2.6-i2v", {"img_url": ["https://media.example.com/a.png"]}, "img_url"),
+    ],
+)
+def test_odd_shapes_fail_the_task_naming_the_field_and_never_break_the_service(
+    api: Api, emulator: WanEmulator, model: str, inputs: dict[str, Any], named: str
+) -> None:
+    task_id = submit(api, model, inputs)
+    emulator.advance_clock(QUEUE_SECONDS)
+    output = api.output(task_id)
+    assert (output["task_status"], output["code"]) == ("FAILED", "InvalidParameter")
+    assert output["message"].startswith(f"Invalid {named}=")
