@@ -26,7 +26,7 @@ from airflow_provider_wan.api import MediaInput, WanRequest, image_size
 from airflow_provider_wan.api.media import data_url_bytes
 from airflow_provider_wan.emulator.uploads import UploadStore
 
-FETCH_TIMEOUT = 3.0  # seconds per input, connect and read together
+FETCH_TIMEOUT = 10.0  # seconds per input, connect and read together (a loaded test machine is slow)
 DATA_INSPECTION = "InvalidParameter.DataInspection"
 INSPECTION_MESSAGES = {
     "timeout": "Download the media resource timed out during the data inspection process.",
