@@ -18,7 +18,7 @@ from airflow_provider_wan.api import CREATE_PATH, TaskStatus
 from airflow_provider_wan.emulator.answers import MESSAGES, Answer, error_answer, key_id, new_id
 from airflow_provider_wan.emulator.clock import Clock
 from airflow_provider_wan.emulator.inputs import MediaFacts
-from airflow_provider_wan.emulator.intake import Draft, default_seed, draft, judge
+from airflow_provider_wan.emulator.intake import Draft, default_seed, draft, flagged_input, judge
 from airflow_provider_wan.emulator.limits import FamilyPool, task_api_budget, task_api_refusal
 from airflow_provider_wan.emulator.listing import ListQuery
 from airflow_provider_wan.emulator.media import VideoKey
@@ -46,7 +46,7 @@ class Account:
         with self.lock:
             self.settings = self.initial_settings
             self.tasks: dict[str, TaskRecord] = {}
-            self._pools: dict[str, FamilyPool] = {}
+            self._pools: dict[Any, FamilyPool] = {}  # by model spec: each spelling keeps its own limits
             self.records = CallRecords()
             self._task_api_budget = task_api_budget(self.settings)
 
@@ -111,6 +111,10 @@ class Account:
                 answer = error_answer(403, "AccessDenied", MESSAGES["AccessDenied"])
             else:
                 answer = draft(api_key, body, path)
+        if isinstance(answer, Draft):
+            code = flagged_input(answer.request, self._markers())
+            if code is not None:
+                answer = error_answer(400, code, MESSAGES[code])
         if isinstance(answer, Answer):
             self.records.count_create(api_key, body, accepted=False)
         return answer
@@ -122,11 +126,7 @@ class Account:
 
     def accept(self, draft: Draft, facts: dict[str, MediaFacts]) -> Answer:
         """Create the task of ``draft`` (unless throttled), given what its inputs turned out to be."""
-        markers = {
-            self.settings.moderation_marker or "": "DataInspectionFailed",
-            self.settings.ip_marker or "": "IPInfringementSuspect",
-        }
-        verdict = judge(draft, facts, markers)
+        verdict = judge(draft, facts, self._markers())
         request = draft.request
         with self.lock:
             now = self.clock.now()
@@ -162,10 +162,18 @@ class Account:
         output_body = {"task_id": task.task_id, "task_status": TaskStatus.PENDING.value}
         return Answer(200, {"request_id": task.request_id, "output": output_body})
 
+    def _markers(self) -> dict[str, str]:
+        """The moderation markers in use, each with the code it fails or refuses a request with."""
+        markers = {
+            self.settings.moderation_marker: "DataInspectionFailed",
+            self.settings.ip_marker: "IPInfringementSuspect",
+        }
+        return {marker: code for marker, code in markers.items() if marker}
+
     def _pool(self, spec: Any) -> FamilyPool:
-        pool = self._pools.get(spec.family)
+        pool = self._pools.get(spec)
         if pool is None:
-            pool = self._pools[spec.family] = FamilyPool(spec, self.settings)
+            pool = self._pools[spec] = FamilyPool(spec, self.settings)
         return pool
 
     # ----------------------------------------------------------------- query, cancel, list
@@ -196,7 +204,7 @@ class Account:
                 return error_answer(400, "UnsupportedOperation", MESSAGES["UnsupportedOperation"])
             task.status, task.ended_at = TaskStatus.CANCELED, now
             if task.failure is None:
-                self._pools[task.family].forget_cancelled()
+                self._pools[task.spec].forget_cancelled()
             return Answer(200, {"request_id": new_id()})
 
     def list(self, params: dict[str, str]) -> Answer:
@@ -249,6 +257,6 @@ class Account:
 
     def _refresh(self, task: TaskRecord, now: float) -> None:
         if task.failure is None:
-            self._pools[task.family].advance(now)
+            self._pools[task.spec].advance(now)
         elif task.status is TaskStatus.PENDING and now >= task.ready_at:
             task.status, task.started_at, task.ended_at = TaskStatus.FAILED, task.ready_at, task.ready_at

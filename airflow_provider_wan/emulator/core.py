@@ -10,6 +10,7 @@ from airflow_provider_wan.emulator.faults import FaultInjector, FaultSpec
 from airflow_provider_wan.emulator.media import VideoCache
 from airflow_provider_wan.emulator.renderer import Renderer
 from airflow_provider_wan.emulator.settings import Settings
+from airflow_provider_wan.emulator.uploads import UploadStore
 
 
 class Emulation:
@@ -27,11 +28,13 @@ class Emulation:
         self.account = Account(settings, self.clock)
         self.faults = FaultInjector(fault_seed)
         self.renderer = Renderer(cache or VideoCache())
+        self.uploads = UploadStore()
         self.prerender = prerender
 
     def reset(self) -> None:
-        """Forget tasks, counters, logs and faults; put the clock back to wall time."""
+        """Forget tasks, counters, logs, uploads and faults; put the clock back to wall time."""
         self.account.reset()
+        self.uploads.clear()
         self.faults.clear()
         self.clock.reset()
 

@@ -17,7 +17,7 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from airflow_provider_wan.api import (
     CREATE_PATH,
@@ -80,8 +80,8 @@ def draft(api_key: str, body: Any, path: str) -> Draft | Answer:
 
 
 def judge(draft: Draft, facts: dict[str, MediaFacts], markers: dict[str, str]) -> Verdict:
-    """Why the task will fail (parameter rules, the inputs' known limits, then moderation ``markers``:
-    text to code), or what it produces."""
+    """Why the task will fail (parameter rules, the inputs' known limits, then moderation ``markers`` in
+    the prompts: marker to code), or what it produces."""
     request = draft.request
     try:
         warnings = request.validate()
@@ -90,13 +90,21 @@ def judge(draft: Draft, facts: dict[str, MediaFacts], markers: dict[str, str]) -
         return Verdict(("InvalidParameter", failure_message(draft.body, request, error)), None, [])
     texts = (request.prompt or "", getattr(request, "negative_prompt", None) or "")
     for marker, code in markers.items():
-        if marker and any(marker in text for text in texts):
+        if any(marker in text for text in texts):
             return Verdict((code, MESSAGES[code]), None, warnings)
-    if not isinstance(request, MediaRequest):
-        return Verdict(None, request.output(), warnings)  # type: ignore[attr-defined]
+    if isinstance(request, VideoRequest):
+        return Verdict(None, request.output(), warnings)
+    assert isinstance(request, MediaRequest)
     shape = facts.get(shape_source(request) or "")
     output = request.output(shape.pixels if shape else None)
     return Verdict(None, output, warnings, _input_seconds(request, facts))
+
+
+def flagged_input(request: WanRequest, markers: dict[str, str]) -> str | None:
+    """The code refusing a request at create whose input media carry a moderation marker (in the URL,
+    plain or percent-encoded), as the service's inspection of the input refuses it *(assumed)*."""
+    urls = [unquote(item.url) for item in request.media_inputs() if isinstance(item.url, str)]
+    return next((code for marker, code in markers.items() if any(marker in url for url in urls)), None)
 
 
 def failure_message(body: dict[str, Any], request: WanRequest, error: WanValidationError) -> str:

@@ -81,6 +81,7 @@ class TaskRecord:
             "code": self.failure[0] if self.failure else None,
             "message": self.failure[1] if self.failure else None,
             "warnings": list(self.warnings),
+            "input_seconds": self.input_seconds,
             "created_at": self.created_at,
             "ready_at": self.ready_at,
             "started_at": self.started_at,

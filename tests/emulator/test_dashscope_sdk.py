@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
@@ -160,6 +161,8 @@ def test_sdk_media_families_complete(
     assert done.status_code == HTTPStatus.OK, done
     assert done.output.task_status == "SUCCEEDED", done
     assert done.usage.video_count == 1
+    if "r2v" in model:  # the 2-second clip, read over loopback, is under either cap
+        assert (done.usage["input_video_duration"], done.usage["duration"]) == (2, 4)
     video = requests.get(done.output.video_url, timeout=60)
     found = probe(video.content)
     assert found.duration == pytest.approx(expected.duration, abs=0.05)
@@ -191,3 +194,44 @@ def _loopback(arguments: dict[str, Any], host: MediaHost) -> dict[str, Any]:
         return value
 
     return {key: url(value) for key, value in arguments.items()}
+
+
+def test_sdk_uploads_a_local_picture_and_the_emulator_reads_it(
+    sdk: WanEmulator, tmp_path: pathlib.Path
+) -> None:
+    picture = tmp_path / "portrait.png"
+    picture.write_bytes(encode("png", 750, 1000))
+    created = VideoSynthesis.async_call(
+        model="wan2.6-i2v", img_url=f"file://{picture}", resolution="720P", duration=2, api_key=sdk.api_key
+    )
+    assert created.status_code == HTTPStatus.OK, created  # oss:// without the resolve header is a 400
+    assert [e["endpoint"] for e in sdk.request_log] == ["upload-policy", "upload", "create"]
+    task = sdk.task(created.output.task_id)
+    assert task["body"]["input"]["img_url"].startswith("oss://dashscope-instant/")
+    assert task["body"]["input"]["img_url"].endswith("/portrait.png")
+    assert (task["output"]["width"], task["output"]["height"]) == (816, 1104)  # read from the upload
+    done = VideoSynthesis.wait(created, api_key=sdk.api_key)
+    assert done.output.task_status == "SUCCEEDED"
+
+
+def test_sdk_2_client_videos_for_keyframes_and_wan27_media(sdk: WanEmulator, tmp_path: pathlib.Path) -> None:
+    client = dashscope.Client(api_key=sdk.api_key, base_url=sdk.base_url)
+    keyframes = client.videos.jobs.create(
+        model="wan2.2-kf2v-flash", extra_input={"first_frame_url": PORTRAIT}, resolution="480P"
+    )
+    assert keyframes.status == "PENDING"
+    assert sdk.request_log[-1]["path"] == API_PREFIX + CREATE_PATH  # SDK 2.0 sends kf2v there too
+    frame = tmp_path / "frame.webp"
+    frame.write_bytes(encode("webp", 1000, 750))
+    continued = client.videos.generate(
+        model="wan2.7-i2v", image_url=str(frame), resolution="720P", duration=2, poll_interval=0.5
+    )
+    assert continued.succeeded
+    assert continued.usage is not None
+    assert (continued.usage.duration, continued.usage.output_video_duration) == (2, 2)  # type: ignore[attr-defined]
+    assert sdk.task(continued.task_id)["body"]["input"]["media"][0]["type"] == "first_frame"
+    assert probe(requests.get(str(continued.video_url), timeout=60).content).width == 1104
+    done = client.videos.jobs.wait(keyframes, poll_interval=0.5)
+    assert done.succeeded
+    found = probe(requests.get(str(done.video_url), timeout=60).content)
+    assert (found.width, found.height, found.frames, found.audio) == (544, 720, 150, None)

@@ -257,7 +257,7 @@ def test_unreachable_inputs_are_refused_at_create(
         "https://cdn.invalid/cat.png": messages["missing"],
         media.url("/nowhere.png"): messages["missing"],
         media.put("/private.png", b"no", status=403): messages["forbidden"],
-        media.put("/text.png", b"this is not a picture"): messages["format"],
+        media.put("/clip.png", clip(320, 320, 1)): messages["format"],
         media.put("/slow.png", encode("png", 300, 300), delay=1.0): messages["timeout"],
     }
     monkeypatch.setattr(emulator_inputs, "FETCH_TIMEOUT", 0.3)
@@ -290,12 +290,15 @@ def test_output_follows_a_loopback_picture(
     assert (output["width"], output["height"]) == pixels
 
 
+@pytest.mark.parametrize("served", [None, b"\x89PNG\r\n\x1a\n" + bytes(64), b"stand-in bytes"])
 def test_output_falls_back_to_the_tiers_16_9_size_when_the_picture_cannot_be_read(
-    api: Api, emulator: WanEmulator
+    api: Api, emulator: WanEmulator, media: MediaHost, served: bytes | None
 ) -> None:
-    task_id = submit(api, "wan2.6-i2v", {"img_url": OFFLINE_PICTURE}, resolution="720P")
+    url = OFFLINE_PICTURE if served is None else media.put(f"/stand-in-{len(served)}.png", served)
+    task_id = submit(api, "wan2.6-i2v", {"img_url": url}, resolution="720P")
     output = emulator.task(task_id)["output"]
     assert (output["width"], output["height"]) == (1280, 720)
+    assert finished(api, emulator, task_id)["output"]["task_status"] == "SUCCEEDED"
 
 
 def test_first_clip_sets_the_shape_and_the_clip_is_checked(
@@ -344,6 +347,7 @@ def test_reference_videos_bill_their_real_seconds_up_to_the_cap(
     assert (usage[two_videos]["input_video_duration"], usage[two_videos]["duration"]) == (4.5, 6.5)  # 2 + 2.5
     assert (usage[mixed]["input_video_duration"], usage[mixed]["duration"]) == (2.5, 4.5)  # cap 5/2 refs
     assert media.hits["/four.mp4"] == 2
+    assert emulator.task(two_videos)["input_seconds"] == 4.5
 
 
 def test_counts_cover_every_family(api: Api, emulator: WanEmulator) -> None:
@@ -362,3 +366,66 @@ def test_counts_cover_every_family(api: Api, emulator: WanEmulator) -> None:
     assert emulator.state()["statuses"] == {"PENDING": 4}
     listed = api.list(model_name="wan2.2-kf2v-flash").json()
     assert listed["total"] == 1
+
+
+def test_a_finished_video_served_here_continues_as_a_first_clip(api: Api, emulator: WanEmulator) -> None:
+    first = submit(api, "wan2.6-r2v", {"reference_urls": [OFFLINE_PICTURE], "prompt": "character1"},
+                   size="720*1280", duration=3)  # fmt: skip
+    clip_url = finished(api, emulator, first)["output"]["video_url"]
+    task_id = submit(api, "wan2.7-i2v", {"media": [media_item("first_clip", clip_url)]}, resolution="720P")
+    assert emulator.task(task_id)["output"]["width"] == 720  # the clip's 9:16 shape, read over loopback
+    assert emulator.task(task_id)["output"]["height"] == 1280
+    assert [e["endpoint"] for e in emulator.request_log].count("video") == 1
+
+
+@pytest.mark.parametrize(
+    ("model", "path", "per_second"),
+    [("wan2.2-i2v-flash", None, 2), ("wan2.6-i2v-flash", None, 5), ("wanx2.1-kf2v-plus", KF2V_PATH, 2),
+     ("wan2.1-kf2v-plus", KF2V_PATH, 1)],  # the Singapore spelling takes 1 a second (V-RL)
+)  # fmt: skip
+def test_each_media_model_has_its_creates_per_second(
+    api: Api, emulator: WanEmulator, model: str, path: str | None, per_second: int
+) -> None:
+    key = "img_url" if path is None else "first_frame_url"
+    answers = [create(api, model, {key: SQUARE}, path) for _ in range(per_second + 1)]
+    assert [a.status_code for a in answers] == [200] * per_second + [429]
+    assert answers[-1].json()["code"] == "Throttling.RateQuota"
+    assert emulator.create_count() == per_second
+
+
+def test_a_flagged_input_is_refused_at_create(api: Api, emulator: WanEmulator) -> None:
+    answer = create(api, "wan2.6-i2v", {"img_url": "https://media.example.com/%5B%5Bblocked%5D%5D.png"})
+    assert refusal(answer) == (400, "DataInspectionFailed", "Input data may contain inappropriate content.")
+    reference = {
+        "reference_urls": ["https://media.example.com/[[ip-infringement]].mp4"],
+        "prompt": "character1",
+    }
+    assert refusal(create(api, "wan2.6-r2v", reference))[:2] == (400, "IPInfringementSuspect")
+    assert (emulator.create_count(), emulator.create_count(include_refused=True)) == (0, 2)
+
+
+def test_the_two_spellings_of_a_model_keep_their_own_limits(api: Api) -> None:
+    order = ["wan2.1-kf2v-plus", "wanx2.1-kf2v-plus", "wanx2.1-kf2v-plus", "wanx2.1-kf2v-plus"]
+    answers = [create(api, model, {"first_frame_url": SQUARE}, KF2V_PATH) for model in order]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    ("model", "inputs", "named"),
+    [
+        ("wan2.7-i2v", {"media": "x"}, "media"),
+        ("wan2.7-r2v", {"media": {"type": "reference_image"}, "prompt": "Image 1"}, "media"),
+        ("wan2.6-r2v", {"reference_urls": 5, "prompt": "character1"}, "reference_urls"),
+        ("wan2.7-i2v", {"media": [{"type": ["first_frame"], "url": SQUARE}]}, "media[0].type"),
+        ("wan2.7-i2v", {"media": [{"type": "first_frame", "url": 5}]}, "media[0].url"),
+        ("wan2.6-i2v", {"img_url": ["https://media.example.com/a.png"]}, "img_url"),
+    ],
+)
+def test_odd_shapes_fail_the_task_naming_the_field_and_never_break_the_service(
+    api: Api, emulator: WanEmulator, model: str, inputs: dict[str, Any], named: str
+) -> None:
+    task_id = submit(api, model, inputs)
+    emulator.advance_clock(QUEUE_SECONDS)
+    output = api.output(task_id)
+    assert (output["task_status"], output["code"]) == ("FAILED", "InvalidParameter")
+    assert output["message"].startswith(f"Invalid {named}=")
