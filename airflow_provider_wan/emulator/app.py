@@ -19,11 +19,12 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_provider_wan.api import CREATE_PATH
+from airflow_provider_wan.api import CREATE_PATH, KF2V_PATH, OSS_RESOLVE_HEADER
+from airflow_provider_wan.emulator.answers import MESSAGES, Answer, error_answer, new_id
 from airflow_provider_wan.emulator.control import add_control_routes
 from airflow_provider_wan.emulator.core import Emulation
 from airflow_provider_wan.emulator.faults import FaultDecision
-from airflow_provider_wan.emulator.state import MESSAGES, Answer, error_answer, new_id
+from airflow_provider_wan.emulator.inputs import DATA_INSPECTION, InspectionRefused, inspect_inputs
 
 API_PREFIX = "/api/v1"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -43,7 +44,8 @@ def build_app(emulation: Emulation) -> web.Application:
         return _Endpoint(emulation, name, handler).__call__
 
     router = app.router
-    router.add_post(API_PREFIX + CREATE_PATH, endpoint("create", handlers.create))
+    for path in (CREATE_PATH, KF2V_PATH):
+        router.add_post(API_PREFIX + path, endpoint("create", handlers.create))
     router.add_get(API_PREFIX + "/tasks/{task_id}", endpoint("query", handlers.query))
     router.add_get(API_PREFIX + "/tasks", endpoint("list", handlers.list))
     router.add_get(API_PREFIX + "/tasks/", endpoint("list", handlers.list))
@@ -61,7 +63,17 @@ class _Handlers:
 
     async def create(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
-        answer = self.account.create(_api_key(request), request.headers.get("X-DashScope-Async"), raw)
+        path = request.path.removeprefix(API_PREFIX)
+        draft = self.account.intake(_api_key(request), request.headers.get("X-DashScope-Async"), raw, path)
+        if isinstance(draft, Answer):
+            return _json(draft)
+        oss_resolve = request.headers.get(OSS_RESOLVE_HEADER, "").strip().lower() == "enable"
+        try:
+            facts = await inspect_inputs(draft.request, oss_resolve)
+        except InspectionRefused as refused:
+            answer = self.account.refuse(draft, error_answer(400, DATA_INSPECTION, str(refused)))
+        else:
+            answer = self.account.accept(draft, facts)
         if answer.status == 200 and self.emulation.prerender:
             key = self.account.video_key_of(answer.body["output"]["task_id"])
             if key is not None:
@@ -144,7 +156,9 @@ class _Endpoint:
             "time": self.emulation.clock.now(),
             "status": None,
         }
-        self.emulation.account.log_request(entry)  # at arrival; the status is filled in before answering
+        self.emulation.account.records.log_request(
+            entry
+        )  # at arrival; the status is filled in before answering
         return await _answer(request, self.handler, self.name, self.emulation, entry)
 
 

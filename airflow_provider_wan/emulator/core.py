@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_wan.emulator.account import Account
 from airflow_provider_wan.emulator.clock import Clock
 from airflow_provider_wan.emulator.faults import FaultInjector, FaultSpec
 from airflow_provider_wan.emulator.media import VideoCache
 from airflow_provider_wan.emulator.renderer import Renderer
-from airflow_provider_wan.emulator.state import Account, Settings
+from airflow_provider_wan.emulator.settings import Settings
 
 
 class Emulation:
@@ -48,10 +49,10 @@ class Emulation:
             return {
                 "tasks": len(account.tasks),
                 "statuses": statuses,
-                "creates": account.create_count(include_refused=True),
-                "accepted_creates": account.create_count(),
-                "requests": len(account.request_log()),
-                "video_requests_with_authorization": len(account.video_authorization()),
+                "creates": account.records.create_count(include_refused=True),
+                "accepted_creates": account.records.create_count(),
+                "requests": len(account.records.request_log()),
+                "video_requests_with_authorization": len(account.records.video_authorization()),
                 "clock": {"now": self.clock.now(), "offset": self.clock.offset},
                 "limits": account.settings.limits,
                 "task_api_rate": account.settings.task_api_rate,
