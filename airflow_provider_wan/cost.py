@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_wan.api.errors import WanValidationError
-from airflow_provider_wan.api.pricing import ModelPrices, PriceTable, parse_prices, price_table
+from airflow_provider_wan.api.pricing import Charge, ModelPrices, PriceTable, cost, parse_prices, price_table
 
 PRICES_OPTION = "prices"  # [wan] prices
 PRICES_EXTRA = "prices"  # the connection extra
+ESTIMATE_KEY = "estimated_cost"  # the XCom key of the estimate pushed before each create
 CONFIG_SOURCE = f"[wan] {PRICES_OPTION}"
 EXTRA_SOURCE = f"extra.{PRICES_EXTRA}"
 
@@ -48,3 +49,14 @@ def _json(source: str, value: Any) -> Any:
         return json.loads(value)
     except ValueError as error:
         raise WanValidationError(source, value, f"JSON ({error})") from None
+
+
+def cost_after_success(request: Any, billed_seconds: Any, usage: Any, wan_conn_id: str, log: Any) -> Charge:
+    """What a succeeded task cost at the connection's prices. A price setting that broke since the
+    create was sent gives no amount, never a failure: the video is made and billed already."""
+    try:
+        table = connection_prices(wan_conn_id)
+    except WanValidationError as error:
+        log.warning("No cost for the Wan task: the prices cannot be read (%s)", error)
+        table = {}
+    return cost(request, billed_seconds, table, usage)
