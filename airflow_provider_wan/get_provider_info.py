@@ -36,6 +36,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_wan.operators.image_to_video",
                     "airflow_provider_wan.operators.keyframes_to_video",
                     "airflow_provider_wan.operators.reference_to_video",
+                    "airflow_provider_wan.operators.budget",
                 ],
             }
         ],
