@@ -36,6 +36,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_wan.operators.image_to_video",
                     "airflow_provider_wan.operators.keyframes_to_video",
                     "airflow_provider_wan.operators.reference_to_video",
+                    "airflow_provider_wan.operators.budget",
                 ],
             }
         ],
@@ -76,7 +77,20 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "float",
                         "example": "10",
                         "default": "20",
-                    }
+                    },
+                    "prices": {
+                        "description": (
+                            "Prices per second of Wan models for estimates, costs and the max_cost cap, as "
+                            'JSON: {"MODEL": {"currency": "USD", "720P": 0.1, "1080P silent": 0.05}, ...}; '
+                            "rates keyed '*' or 480P/720P/1080P, optionally with ' sound' or ' silent'; null "
+                            "unprices a model. Overrides the shipped defaults model by model; a connection's "
+                            "prices extra overrides this."
+                        ),
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": '{"wan2.6-t2v": {"currency": "USD", "720P": 0.1, "1080P": 0.15}}',
+                        "default": None,
+                    },
                 },
             }
         },

@@ -131,17 +131,8 @@ class WanRequest:
         return warnings
 
     def billed_seconds(self, usage: Any) -> float | None:
-        """Seconds a finished task is billed for: ``usage.duration`` where the model gives it (wan2.2 on;
-        on reference-to-video it is the capped input seconds plus the output's), else ``video_duration``
-        (wan2.1, kf2v), else ``input_video_duration`` plus ``output_video_duration``."""
-        if not isinstance(usage, dict):
-            return None
-        for key in ("duration", "video_duration"):
-            value = parse_number(usage.get(key))
-            if value is not None:
-                return value
-        parts = [parse_number(usage.get(key)) for key in ("input_video_duration", "output_video_duration")]
-        return sum(p for p in parts if p is not None) if any(p is not None for p in parts) else None
+        """Seconds a finished task of this request is billed for (see :func:`billed_seconds`)."""
+        return billed_seconds(usage)
 
     def _check_model_independent(self) -> list[str]:
         return []
@@ -164,3 +155,17 @@ def _wire(value: Any) -> Any:
         return [_wire(item) for item in value]
     to_wire = getattr(value, "to_wire", None)
     return to_wire() if callable(to_wire) else value
+
+
+def billed_seconds(usage: Any) -> float | None:
+    """Seconds a finished task is billed for, whatever its family: ``usage.duration`` where the model
+    gives it (wan2.2 on; on reference-to-video it is the capped input seconds plus the output's), else
+    ``video_duration`` (wan2.1, kf2v), else ``input_video_duration`` plus ``output_video_duration``."""
+    if not isinstance(usage, dict):
+        return None
+    for key in ("duration", "video_duration"):
+        value = parse_number(usage.get(key))
+        if value is not None:
+            return value
+    parts = [parse_number(usage.get(key)) for key in ("input_video_duration", "output_video_duration")]
+    return sum(p for p in parts if p is not None) if any(p is not None for p in parts) else None

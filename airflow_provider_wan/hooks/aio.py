@@ -75,4 +75,4 @@ async def send(session: aiohttp.ClientSession, settings: WanSettings, call: WanC
         raise network_error(call, error, reached_service=False) from error
     except (aiohttp.ClientError, asyncio.TimeoutError) as error:
         raise network_error(call, error, reached_service=True) from error
-    return read_answer(call, response.status, response.headers.get("Retry-After"), content, settings.api_key)
+    return read_answer(call, response.status, response.headers.get("Retry-After"), content, settings)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from airflow_provider_wan import metrics
 from airflow_provider_wan.api import (
     LIST_PATH,
     TaskPage,
@@ -143,12 +144,16 @@ def refused_cancel(error: WanApiError) -> bool:
     return error.code == "UnsupportedOperation"
 
 
-def read_answer(call: WanCall[T], status: int, retry_after: str | None, content: bytes, api_key: str) -> T:
-    """The result of ``call`` from the raw answer, or the :class:`WanApiError` it amounts to.
+def read_answer(
+    call: WanCall[T], status: int, retry_after: str | None, content: bytes, settings: WanSettings
+) -> T:
+    """The result of ``call`` from the raw answer, or the :class:`WanApiError` it amounts to; every
+    answer is counted here (creates, cancels, polls, throttling), once, for both hooks.
 
     The key is blanked out of the text first, so no error message can carry it even if echoed.
     """
-    text = content.decode("utf-8", errors="replace").replace(api_key, "***")
+    metrics.answered(call.name, status, settings.conn_id, model=(call.body or {}).get("model"))
+    text = content.decode("utf-8", errors="replace").replace(settings.api_key, "***")
     try:
         body: Any = json.loads(text) if text.strip() else None
         parsed = True

@@ -246,7 +246,7 @@ class WanHook(_WanBaseHook):
         except requests.RequestException as error:
             raise network_error(call, error, reached_service=_reached_service(error)) from error
         retry_after = response.headers.get("Retry-After")
-        return read_answer(call, response.status_code, retry_after, response.content, settings.api_key)
+        return read_answer(call, response.status_code, retry_after, response.content, settings)
 
 
 def _reached_service(error: Exception) -> bool:

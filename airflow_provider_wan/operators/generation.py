@@ -20,6 +20,7 @@ from airflow_provider_wan.api import (
 )
 from airflow_provider_wan.api.media_request import MediaListRequest
 from airflow_provider_wan.api.models import resolve_in
+from airflow_provider_wan.api.pricing import check_cap_value
 from airflow_provider_wan.api.reconcile import request_fingerprint
 from airflow_provider_wan.exceptions import WanTaskFinalError
 from airflow_provider_wan.operators import inputs
@@ -31,6 +32,7 @@ __all__ = ["WanGenerationOperator", "request_fields"]
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+    from airflow.providers.openlineage.extractors import OperatorLineage
 
 
 class WanGenerationOperator(SubmitsOnce):
@@ -54,6 +56,7 @@ class WanGenerationOperator(SubmitsOnce):
     signature is a 24-hour credential; ``WanVideoToS3Operator`` or ``WanHook().get_task(task_id)``
     give a fresh one), ``model``, the ``request`` body as sent (``s3://`` URIs as such), normalised
     ``usage``, ``billed_seconds`` (what the task is billed for, reference input seconds included),
+    ``cost`` (those seconds at the configured price; ``amount`` None where the model has no price),
     ``orig_prompt``/``actual_prompt`` and the service's times. Never the API key. With
     ``wait_for_completion=False`` it returns only the Wan task id (for ``WanTaskSensor``).
 
@@ -107,6 +110,12 @@ class WanGenerationOperator(SubmitsOnce):
     :param max_poll_interval: Longest pause between status checks, seconds (the vendor suggests 15).
     :param timeout: Seconds to wait for the task to finish.
     :param max_consecutive_errors: Polling failures in a row the trigger rides out before failing.
+    :param max_cost: Refuse, before sending, a request whose estimate (billed seconds at the price of
+        ``[wan] prices`` or the connection's ``prices`` extra, in that price's currency) is higher, or
+        cannot be made (no price for the model). The estimate is logged and pushed to XCom as
+        ``estimated_cost`` before every create.
+    :param max_billed_seconds: Refuse, before sending, a request that would bill more seconds (output
+        seconds, plus reference videos' capped input seconds) or whose seconds are unknown.
     """
 
     #: The family's request classes; each subclass sets them (and gets its request and template fields).
@@ -135,10 +144,15 @@ class WanGenerationOperator(SubmitsOnce):
         max_poll_interval: float = 15.0,
         timeout: float | timedelta = 3600.0,
         max_consecutive_errors: int = 5,
+        max_cost: float | None = None,
+        max_billed_seconds: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.model = model
+        self.max_cost = check_cap_value("max_cost", max_cost)
+        self.max_billed_seconds = check_cap_value("max_billed_seconds", max_billed_seconds)
+        self.wan_result: dict[str, Any] | None = None
         self.wan_conn_id = wan_conn_id
         self.aws_conn_id = aws_conn_id
         self.input_url_expires_in = input_url_expires_in
@@ -198,17 +212,49 @@ class WanGenerationOperator(SubmitsOnce):
     def before_create(self, context: Context, request: WanRequest) -> None:
         """Called once the request is final and valid, just before its create is sent (never when a
         try re-attaches): the place for checks that must pass before anything is billed. ``request``
-        shows ``s3://`` inputs as their URIs; raise to refuse (a ``WanValidationError`` is final)."""
+        shows ``s3://`` inputs as their URIs; raise to refuse (a ``WanValidationError`` is final).
+
+        Logs the estimate, pushes it to XCom (``estimated_cost``) and refuses it over ``max_cost`` or
+        ``max_billed_seconds``.
+        """
+        from airflow_provider_wan import metrics
+        from airflow_provider_wan.api.pricing import check_caps, estimate
+        from airflow_provider_wan.cost import ESTIMATE_KEY, connection_prices
+
+        charge = estimate(request, connection_prices(self.wan_conn_id))
+        self.log.info("Wan estimate: %s", charge.describe())
+        context["ti"].xcom_push(key=ESTIMATE_KEY, value=charge.to_dict())
+        check_caps(charge, max_cost=self.max_cost, max_billed_seconds=self.max_billed_seconds)
+        metrics.estimated(charge, self.wan_conn_id)
 
     def build_result(self, found: dict[str, Any], request: WanRequest, usage: Any) -> dict[str, Any]:
         """The XCom result of a succeeded task: ``found`` (the task as shown), the model, the request
-        as shown and the seconds billed (``usage`` as the service sent it)."""
-        return {
+        as shown, the seconds billed (``usage`` as the service sent it) and their cost."""
+        from airflow_provider_wan import metrics
+        from airflow_provider_wan.cost import cost_after_success
+
+        billed = request.billed_seconds(usage)
+        charge = cost_after_success(request, billed, usage, self.wan_conn_id, self.log)
+        self.log.info("Wan task %s billed %s", found["task_id"], charge.describe())
+        metrics.task_ended("SUCCEEDED", self.model, self.wan_conn_id)
+        metrics.billed(charge, self.wan_conn_id)
+        self.wan_result = {
             **found,
             "model": self.model,
             "request": request.to_body(),
-            "billed_seconds": request.billed_seconds(usage),
+            "billed_seconds": billed,
+            "cost": charge.to_dict(),
         }
+        return self.wan_result
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """A ``wan`` run facet: the model, the seconds billed and their cost (where Airflow runs
+        OpenLineage)."""
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        from airflow_provider_wan.lineage import run_facets
+
+        return OperatorLineage(run_facets=run_facets(self.wan_result))
 
     # -- the request ------------------------------------------------------------------------------
 

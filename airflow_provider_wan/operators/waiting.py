@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
+from airflow_provider_wan import metrics
 from airflow_provider_wan.api import TaskStatus, WanApiError, WanTask
 from airflow_provider_wan.exceptions import (
     WanExecutionTimeoutError,
@@ -99,6 +100,7 @@ class WaitsForTask(DefersToWanTrigger):
     """An operator's wait for the task it owns: deferred or in the worker, ended by ``timeout`` or by
     ``execution_timeout`` less a margin, a ``PENDING`` task cancelled on the way out."""
 
+    model: str
     timeout: float
     poll_interval: float
     max_poll_interval: float
@@ -154,7 +156,9 @@ class WaitsForTask(DefersToWanTrigger):
             if context.get("task_state_store") is None:
                 self._cancel_if_pending(wan_task_id)
             raise call_error(error, "waiting for the task", wan_task_id) from error
+        metrics.detected(task.end_time, self.wan_conn_id)
         if task.status is not TaskStatus.SUCCEEDED:
+            metrics.task_ended(task.status.value, self.model, self.wan_conn_id)
             raise task_error(task.task_id, task.status, task.code, task.message)
         return task
 
@@ -165,6 +169,8 @@ class WaitsForTask(DefersToWanTrigger):
         return self._timeout_error(wan_task_id, status, cancelled, self._limit_name())
 
     def on_trigger_failure(self, context: Context, event: dict[str, Any]) -> None:
+        if event["status"] == "failed":
+            metrics.task_ended(str(event["task"]["status"]), self.model, self.wan_conn_id)
         if event["status"] == "error" and context.get("task_state_store") is None:
             # no store to re-attach from: a retry would submit anew
             self._cancel_if_pending(str(event["wan_task_id"]))

@@ -6,23 +6,46 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_wan.api import VideoRequest, WanTask, WanValidationError
+from airflow_provider_wan.api import VideoRequest, WanRequest, WanTask, WanValidationError, request_type_for
+from airflow_provider_wan.api.base import billed_seconds
+from airflow_provider_wan.api.responses import parse_number
 from airflow_provider_wan.transfers.host_policy import redact_url
 
 TASK_ID_METADATA = "wan-task-id"
+BILLED_SECONDS_METADATA = "wan-billed-seconds"
 _GENERATION_HELP = "the generating operator's XCom (a dict with 'task_id' and 'request'), or None"
 
 
-def generation_body(generation: Any, wan_task_id: str) -> dict[str, Any] | None:
-    """The create body from the generating operator's XCom: the query answer has no model or seed.
+@dataclass(frozen=True)
+class Generation:
+    """What the generating operator's XCom tells the copy: the create body as sent (the query answer has
+    no model or seed), the seconds billed and their cost."""
 
-    Accepts the dict itself (``generation=generate.output``) or its rendered text (a Jinja template
-    renders a dict as a Python literal); refuses the XCom of some other Wan task.
-    """
+    body: dict[str, Any] | None = None
+    billed_seconds: float | None = None
+    cost: dict[str, Any] | None = None
+
+    def request(self) -> WanRequest | None:
+        """The request the body describes, read by its model's family (text-to-video rules when unknown)."""
+        if not self.body:
+            return None
+        kind = request_type_for(str(self.body.get("model"))) or VideoRequest
+        return kind.from_body(self.body)
+
+    def billed(self, task: WanTask) -> float | None:
+        """The generation's own figure; without one, what the service's usage says."""
+        return self.billed_seconds if self.billed_seconds is not None else billed_seconds(task.service_usage)
+
+
+def read_generation(generation: Any, wan_task_id: str) -> Generation:
+    """The generating operator's XCom, as the dict itself (``generation=generate.output``) or its
+    rendered text (a Jinja template renders a dict as a Python literal); refuses the XCom of some other
+    Wan task. None or "" (no XCom given): nothing known."""
     if generation is None or generation == "":
-        return None
+        return Generation()
     if isinstance(generation, str):
         try:
             generation = ast.literal_eval(generation)
@@ -37,32 +60,45 @@ def generation_body(generation: Any, wan_task_id: str) -> dict[str, Any] | None:
         raise WanValidationError(
             "generation", generation.get("task_id"), f"the XCom of the task that created {wan_task_id}"
         )
-    body = generation.get("request")
-    return dict(body) if isinstance(body, Mapping) else None
+    body, cost = generation.get("request"), generation.get("cost")
+    return Generation(
+        dict(body) if isinstance(body, Mapping) else None,
+        parse_number(generation.get("billed_seconds")),
+        dict(cost) if isinstance(cost, Mapping) else None,
+    )
 
 
-def object_metadata(task: WanTask, body: Mapping[str, Any] | None) -> dict[str, str]:
-    """``x-amz-meta-*`` values: task id, model, seed, pixels and seconds, whichever are known (ASCII only)."""
-    request = VideoRequest.from_body(dict(body)) if body else None
+def object_metadata(task: WanTask, generation: Generation) -> dict[str, str]:
+    """``x-amz-meta-*`` values: task id, model, seed, pixels, seconds and billed seconds, whichever are
+    known (ASCII only)."""
+    request = generation.request()
     usage = task.usage
     size = f"{usage.width}*{usage.height}" if usage and usage.width and usage.height else None
-    duration = usage.duration if usage and usage.duration else (request.duration if request else None)
+    duration = usage.duration if usage and usage.duration else getattr(request, "duration", None)
     values = {
         TASK_ID_METADATA: task.task_id,
         "wan-model": request.model if request else None,
-        "wan-seed": request.seed if request else None,
-        "wan-size": size or (request.size if request else None),
+        "wan-seed": getattr(request, "seed", None),
+        "wan-size": size or getattr(request, "size", None),
         "wan-duration": _number(duration),
+        BILLED_SECONDS_METADATA: _number(generation.billed(task)),
     }
     return {name: str(value) for name, value in values.items() if value is not None and str(value).isascii()}
 
 
-def sidecar_document(task: WanTask, body: Mapping[str, Any] | None, stored: Mapping[str, Any]) -> bytes:
-    """The JSON written next to the video: the full request and result, the signed URL's query left out."""
+def sidecar_document(task: WanTask, generation: Generation, stored: Mapping[str, Any]) -> bytes:
+    """The JSON written next to the video: the full request and result, the seconds billed and their
+    cost, the signed URL's query left out."""
     result = task.to_dict()
     if task.video_url:
         result["video_url"] = redact_url(task.video_url)
-    document = {"wan_task": result, "request": dict(body) if body else None, "object": dict(stored)}
+    document = {
+        "wan_task": result,
+        "request": generation.body,
+        "billed_seconds": generation.billed(task),
+        "cost": generation.cost,
+        "object": dict(stored),
+    }
     return json.dumps(document, ensure_ascii=False, indent=2).encode()
 
 

@@ -19,8 +19,9 @@ from airflow_provider_wan.transfers.errors import TransferRefused
 from airflow_provider_wan.transfers.host_policy import VideoHostPolicy, redact_url
 from airflow_provider_wan.transfers.video_metadata import (
     TASK_ID_METADATA,
-    generation_body,
+    Generation,
     object_metadata,
+    read_generation,
     sidecar_document,
 )
 
@@ -45,10 +46,11 @@ class WanVideoToS3Operator(BaseOperator):
     the vendor's storage (https ``*.aliyuncs.com``), the Wan connection's own host, or ``allowed_hosts``,
     with no credentials, and streamed into a multipart upload that is aborted on any failure. The stored
     object has ``Content-Type: video/mp4``, metadata (``wan-task-id``, ``wan-model``, ``wan-seed``,
-    ``wan-size``, ``wan-duration``), S3's own SHA-256 checksum (checked against ours), and the whole
-    video's SHA-256 as the ``wan-sha256`` tag, set last, once all is verified. A key that already holds
-    this task's video is left alone. The object is reported as an asset event on the ``asset_alias``
-    alias and as OpenLineage output. Before downloading, an upload is opened at the key and aborted, so a
+    ``wan-size``, ``wan-duration``, ``wan-billed-seconds``), S3's own SHA-256 checksum (checked against
+    ours), and the whole video's SHA-256 as the ``wan-sha256`` tag, set last, once all is verified. A
+    key that already holds this task's video is left alone. The object is reported as an asset event on
+    the ``asset_alias`` alias and as OpenLineage output, with a ``wan`` run facet (model, billed seconds,
+    cost where known). Before downloading, an upload is opened at the key and aborted, so a
     missing or unwritable bucket fails naming ``s3_bucket``; put a :class:`WanS3DestinationCheckOperator`
     before the generating task to find that out before the video is billed.
 
@@ -65,8 +67,10 @@ class WanVideoToS3Operator(BaseOperator):
     :param acl_policy: a canned ACL for the object, e.g. ``"bucket-owner-full-control"``.
     :param verify: TLS verification for S3, as in the Amazon provider's transfers.
     :param generation: the generating operator's XCom (``generate.output``): the query answer lacks the
-        model and seed, so they come from here; omitted from metadata when not given. (templated)
-    :param write_sidecar: also write ``<s3_key>.json`` with the full request and result.
+        model and seed, so they come from here, with the billed seconds and cost; omitted from metadata
+        when not given. (templated)
+    :param write_sidecar: also write ``<s3_key>.json`` with the full request and result, the billed
+        seconds and cost.
     :param allowed_hosts: more hosts to download from (``host``, ``host:port`` or ``*.domain``).
     :param max_bytes: refuse a video larger than this (checked on ``Content-Length`` and while streaming).
     :param download_retries: further tries after a broken download (resumed with ``Range`` if possible).
@@ -127,6 +131,7 @@ class WanVideoToS3Operator(BaseOperator):
         self.write_sidecar = write_sidecar
         self.allowed_hosts = VideoHostPolicy.validate_allowed_hosts(allowed_hosts)
         self.stored: StoredVideo | None = None
+        self.billing: dict[str, Any] | None = None
 
     @cached_property
     def wan_hook(self) -> WanHook:
@@ -143,7 +148,7 @@ class WanVideoToS3Operator(BaseOperator):
 
         try:
             wan_task_id = _checked_task_id(self.wan_task_id)
-            body = generation_body(self.generation, wan_task_id)
+            generation = read_generation(self.generation, wan_task_id)
             if not self.s3_bucket and not str(self.s3_key).startswith("s3://"):
                 raise WanValidationError(
                     "s3_bucket", self.s3_bucket, "a bucket, or a full s3:// URL as s3_key"
@@ -153,13 +158,22 @@ class WanVideoToS3Operator(BaseOperator):
             )
             bucket, key = S3Hook.get_s3_bucket_key(self.s3_bucket, s3_key, "s3_bucket", "s3_key")
             stored = self._already_there(bucket, key, wan_task_id)
+            billed = generation.billed_seconds
             if stored is None:
                 s3_args = _s3_args(self.encrypt, self.acl_policy)
                 check_destination(self.s3_hook.get_conn(), bucket, key, s3_args)
-                stored = self._copy(bucket, key, self._finished_task(wan_task_id), body)
+                task = self._finished_task(wan_task_id)
+                billed = generation.billed(task)
+                stored = self._copy(bucket, key, task, generation)
         except (TransferRefused, WanValidationError) as err:
             raise AirflowFailException(str(err)) from err
         self.stored = stored
+        self.billing = {
+            "task_id": wan_task_id,
+            "model": (generation.body or {}).get("model"),
+            "billed_seconds": billed,
+            "cost": generation.cost,
+        }
         self._report_asset(context, stored, wan_task_id)
         return {
             "s3_uri": stored.uri,
@@ -170,6 +184,7 @@ class WanVideoToS3Operator(BaseOperator):
             "wan_task_id": wan_task_id,
             "copied": stored.copied,
             "sidecar_key": f"{key}.json" if self.write_sidecar and stored.copied else None,
+            "billed_seconds": billed,
         }
 
     def _already_there(self, bucket: str, key: str, wan_task_id: str) -> StoredVideo | None:
@@ -230,7 +245,7 @@ class WanVideoToS3Operator(BaseOperator):
             service_message=task.message,
         )
 
-    def _copy(self, bucket: str, key: str, task: WanTask, body: dict[str, Any] | None) -> StoredVideo:
+    def _copy(self, bucket: str, key: str, task: WanTask, generation: Generation) -> StoredVideo:
         from airflow_provider_wan.transfers.download import VideoDownload
         from airflow_provider_wan.transfers.video_copy import copy_video, delete_quietly
 
@@ -250,7 +265,7 @@ class WanVideoToS3Operator(BaseOperator):
             client.put_object(
                 Bucket=bucket,
                 Key=sidecar_key,
-                Body=sidecar_document(task, body, stored),
+                Body=sidecar_document(task, generation, stored),
                 ContentType="application/json",
                 Metadata={TASK_ID_METADATA: task.task_id},
                 **s3_args,
@@ -269,7 +284,7 @@ class WanVideoToS3Operator(BaseOperator):
                 client,
                 bucket,
                 key,
-                metadata=object_metadata(task, body),
+                metadata=object_metadata(task, generation),
                 s3_args=s3_args,
                 before_seal=write_sidecar if self.write_sidecar else None,
             )
@@ -301,14 +316,17 @@ class WanVideoToS3Operator(BaseOperator):
                 context["outlet_events"][outlet].add(asset, extra=extra)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
-        """The written object as OpenLineage output (called only where the OpenLineage provider runs)."""
+        """The written object as OpenLineage output, and a ``wan`` run facet with the video's model,
+        billed seconds and cost (called only where the OpenLineage provider runs)."""
         from airflow.providers.common.compat.openlineage.facet import Dataset
         from airflow.providers.openlineage.extractors import OperatorLineage
+
+        from airflow_provider_wan.lineage import run_facets
 
         outputs = (
             [Dataset(namespace=f"s3://{self.stored.bucket}", name=self.stored.key)] if self.stored else []
         )
-        return OperatorLineage(outputs=outputs)
+        return OperatorLineage(outputs=outputs, run_facets=run_facets(self.billing))
 
 
 class WanS3DestinationCheckOperator(BaseOperator):

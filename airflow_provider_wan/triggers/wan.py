@@ -8,6 +8,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_wan import metrics
 from airflow_provider_wan.api import TaskStatus, WanApiError, WanError, WanTask
 from airflow_provider_wan.exceptions import WanTaskError, WanTaskFinalError, task_error
 from airflow_provider_wan.triggers.poller import Watch, account_poller, polling_hook
@@ -118,6 +119,7 @@ class WanTaskTrigger(BaseTrigger):
             await watch.next_change(min(remaining, PROGRESS_LOG_INTERVAL))
             if watch.ended is not None:
                 task = watch.ended
+                metrics.detected(task.end_time, self.wan_conn_id)
                 if task.status is TaskStatus.SUCCEEDED:
                     return self._event("success", task, "succeeded")
                 return self._event("failed", task, f"ended {task.status.value}")

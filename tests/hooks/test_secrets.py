@@ -12,6 +12,7 @@ from airflow_provider_wan.api import WanApiError, WanError
 from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.hooks.aio import close_sessions
 from airflow_provider_wan.hooks.calls import get_call, read_answer
+from airflow_provider_wan.hooks.connection import WanSettings
 from airflow_provider_wan.hooks.wan import WanAsyncHook, WanHook
 from tests.conftest import free_port
 from tests.hooks.conftest import FAST, REQUEST
@@ -98,6 +99,6 @@ def test_an_answer_that_echoes_the_key_is_blanked_before_it_becomes_an_error() -
     echoed = json.dumps({"code": "InvalidApiKey", "message": f"Invalid API-key provided: {KEY}"}).encode()
 
     with pytest.raises(WanApiError) as raised:
-        read_answer(get_call("some-task"), 401, None, echoed, KEY)
+        read_answer(get_call("some-task"), 401, None, echoed, WanSettings("wan_default", "https://x", KEY))
 
     assert raised.value.message == "Invalid API-key provided: ***"

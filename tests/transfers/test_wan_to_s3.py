@@ -109,6 +109,7 @@ def test_generate_then_copy_in_a_dag_run(
         "wan_task_id": wan_task_id,
         "copied": True,
         "sidecar_key": f"{key}.json",
+        "billed_seconds": 2,
     }
     head = s3.head_object(Bucket=bucket, Key=key)
     assert head["ContentType"] == "video/mp4"
@@ -118,6 +119,7 @@ def test_generate_then_copy_in_a_dag_run(
         "wan-seed": "42",
         "wan-size": "1280*720",
         "wan-duration": "2",
+        "wan-billed-seconds": "2",
     }
     assert s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"] == [{"Key": "wan-sha256", "Value": sha256}]
     sidecar = json.loads(read_object(s3, bucket, f"{key}.json"))
@@ -125,6 +127,8 @@ def test_generate_then_copy_in_a_dag_run(
     assert sidecar["wan_task"]["status"] == "SUCCEEDED"
     assert "Signature" not in sidecar["wan_task"]["video_url"]
     assert sidecar["object"] == {"bucket": bucket, "key": key, "size": len(video), "sha256": sha256}
+    assert sidecar["billed_seconds"] == run.xcom("generate")["billed_seconds"] == 2  # the same figure
+    assert sidecar["cost"] == run.xcom("generate")["cost"]
     assert wan_emulator.video_requests_with_authorization == []
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
@@ -341,6 +345,37 @@ def test_openlineage_reports_the_written_object(wan: WanHook, wan_emulator: WanE
 
     assert lineage is not None
     assert [(dataset.namespace, dataset.name) for dataset in lineage.outputs] == [(f"s3://{bucket}", KEY)]
+
+
+def test_openlineage_run_facet_carries_the_generations_billing(
+    wan: WanHook, wan_emulator: WanEmulator, bucket: str
+) -> None:
+    from airflow.providers.openlineage.extractors.base import DefaultExtractor
+
+    wan_task_id = finished_task(wan, wan_emulator)
+    generation = {
+        "task_id": wan_task_id,
+        "request": {"model": "wan2.6-t2v", "input": {"prompt": "a red fox in the snow"}, "parameters": {}},
+        "billed_seconds": 2,
+        "cost": {"amount": 0.3, "currency": "USD"},
+    }
+    operator = copy_operator(bucket, wan_task_id=wan_task_id, generation=generation)
+    run_copy(operator)
+
+    facet = DefaultExtractor(operator).extract_on_complete(task_instance=None).run_facets["wan"]  # type: ignore[union-attr]
+
+    assert (facet.wanTaskId, facet.model, facet.billedSeconds) == (wan_task_id, "wan2.6-t2v", 2)
+    assert (facet.cost, facet.currency) == (0.3, "USD")
+
+
+def test_billed_seconds_come_from_the_service_when_no_generation_gives_them(
+    wan: WanHook, wan_emulator: WanEmulator, s3: Any, bucket: str
+) -> None:
+    wan_task_id = finished_task(wan, wan_emulator)
+    result = run_copy(copy_operator(bucket, wan_task_id=wan_task_id))
+
+    assert result["billed_seconds"] == 2  # the emulator's usage
+    assert s3.head_object(Bucket=bucket, Key=KEY)["Metadata"]["wan-billed-seconds"] == "2"
 
 
 def test_key_may_be_a_full_s3_url_and_a_bucket_is_needed_otherwise(

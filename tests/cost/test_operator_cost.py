@@ -1,0 +1,180 @@
+"""Estimates, caps, costs and lineage of the generation operators, run by Airflow's task runner against
+the emulator: a refused request makes no create in the emulator's counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from airflow.sdk import DAG
+
+from airflow_provider_wan.api import WanValidationError
+from airflow_provider_wan.emulator import WanEmulator
+from airflow_provider_wan.operators.wan import WanImageToVideoOperator, WanTextToVideoOperator
+from tests.api.media_files import data_url
+from tests.operators.dag_runs import run_dag, xcom_of
+from tests.triggers.helpers import log_text
+
+FAST = {"poll_interval": 0.05, "max_poll_interval": 0.2}
+T2V = {
+    "model": "wan2.5-t2v-preview",
+    "prompt": "a red boat",
+    "size": "832*480",
+    "duration": 5,
+    "audio": False,
+}
+PRICES = {"wan2.5-t2v-preview": {"currency": "USD", "480P silent": 0.02, "480P": 0.05, "1080P": 0.15}}
+
+
+@pytest.fixture
+def priced(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """``[wan] prices`` for the deployment, as an operator would set it."""
+    monkeypatch.setenv("AIRFLOW__WAN__PRICES", json.dumps(PRICES))
+    return PRICES
+
+
+def one_task_dag(dag_id: str, operator: type = WanTextToVideoOperator, **fields: Any) -> DAG:
+    with DAG(dag_id, schedule=None, start_date=dt.datetime(2025, 1, 1)) as dag:
+        operator(task_id="generate", **{**FAST, **fields})
+    return dag
+
+
+def test_estimate_before_and_cost_after(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    priced: dict[str, Any],
+    dag_id: str,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    ti = run_dag(one_task_dag(dag_id, deferrable=True, **T2V))[("generate", -1)]
+
+    assert ti.state == "success"
+    estimate = ti.xcom_pull(task_ids="generate", key="estimated_cost")
+    assert (estimate["amount"], estimate["currency"], estimate["billed_seconds"]) == (0.1, "USD", 5)
+    assert (estimate["tier"], estimate["sound"], estimate["price_source"]) == (
+        "480P",
+        "silent",
+        "[wan] prices",
+    )
+    result = xcom_of(ti)
+    billed = wan_emulator.task(result["task_id"])["output"]["duration"]  # what the emulator made
+    assert result["billed_seconds"] == billed == 5
+    assert (result["cost"]["amount"], result["cost"]["currency"]) == (round(0.02 * billed, 6), "USD")
+    assert "Wan estimate: 5 s x USD 0.02/s = USD 0.1" in log_text(caplog, capfd)
+
+
+@pytest.mark.parametrize(
+    ("caps", "says"),
+    [
+        (
+            {"max_cost": 0.05},
+            "max_cost=0.05: the estimate for wan2.5-t2v-preview is 5 s x USD 0.02/s = USD 0.1",
+        ),
+        (
+            {"max_billed_seconds": 4},
+            "max_billed_seconds=4: the estimate for wan2.5-t2v-preview is 5 billed seconds",
+        ),
+    ],
+)
+def test_over_a_cap_is_refused_before_any_create(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    priced: dict[str, Any],
+    dag_id: str,
+    caps: dict[str, float],
+    says: str,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    ti = run_dag(one_task_dag(dag_id, retries=2, **T2V, **caps))[("generate", -1)]
+
+    assert ti.state == "failed"
+    assert ti.try_number == 1  # final: a retry makes the same estimate
+    assert f"Refused before anything was sent to Wan: Refused before sending: {says}" in log_text(
+        caplog, capfd
+    )
+    assert wan_emulator.create_count(include_refused=True) == 0
+    assert ti.xcom_pull(task_ids="generate", key="estimated_cost")["amount"] == 0.1  # shown all the same
+
+
+def test_a_cost_cap_without_a_price_refuses_and_says_why(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("AIRFLOW__WAN__PRICES", raising=False)
+    ti = run_dag(one_task_dag(dag_id, max_cost=100, **T2V))[("generate", -1)]
+
+    assert ti.state == "failed"
+    assert "max_cost=100: no estimate for 'wan2.5-t2v-preview': no price for model" in log_text(caplog, capfd)
+    assert wan_emulator.create_count(include_refused=True) == 0
+
+
+def test_within_the_caps_and_without_a_price_it_runs_and_reports_no_amount(
+    wan_emulator: WanEmulator, wan_connection: str, dag_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AIRFLOW__WAN__PRICES", raising=False)
+    ti = run_dag(one_task_dag(dag_id, max_billed_seconds=5, **T2V))[("generate", -1)]
+
+    result = xcom_of(ti)
+    assert result["billed_seconds"] == 5
+    assert result["cost"]["amount"] is None
+    assert "no price for model 'wan2.5-t2v-preview'" in result["cost"]["note"]
+    assert wan_emulator.create_count() == 1
+
+
+def test_the_connection_extra_prices_a_family_operator(
+    wan_emulator: WanEmulator, dag_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AIRFLOW__WAN__PRICES", raising=False)
+    extra = {"prices": {"wan2.6-i2v-flash": {"currency": "CNY", "720P silent": 0.3, "720P sound": 0.6}}}
+    connection = {"conn_type": "wan", "host": wan_emulator.base_url, "password": wan_emulator.api_key}
+    monkeypatch.setenv("AIRFLOW_CONN_WAN_DEFAULT", json.dumps({**connection, "extra": extra}))
+    fields = {
+        "model": "wan2.6-i2v-flash",
+        "img_url": data_url("png", 750, 1000),
+        "resolution": "720P",
+        "duration": 3,
+        "audio": False,
+    }
+
+    ti = run_dag(one_task_dag(dag_id, WanImageToVideoOperator, **fields))[("generate", -1)]
+
+    result = xcom_of(ti)
+    assert ti.xcom_pull(task_ids="generate", key="estimated_cost")["amount"] == 0.9
+    assert (result["billed_seconds"], result["cost"]["amount"], result["cost"]["currency"]) == (3, 0.9, "CNY")
+
+
+def test_a_bad_cap_is_refused_when_the_dag_is_parsed(wan_emulator: WanEmulator) -> None:
+    with pytest.raises(WanValidationError) as refused:
+        WanTextToVideoOperator(task_id="generate", max_cost=-1, **T2V)
+    assert refused.value.parameter == "max_cost"
+
+
+def test_openlineage_run_facet_names_model_billed_seconds_and_cost(
+    wan_emulator: WanEmulator, wan_connection: str, priced: dict[str, Any], dag_id: str
+) -> None:
+    from airflow.providers.openlineage.extractors.base import DefaultExtractor
+
+    dag = one_task_dag(dag_id, **T2V)
+    ti = run_dag(dag)[("generate", -1)]
+    operator = dag.get_task("generate")
+    operator.wan_result = xcom_of(ti)  # what the run built (dag.test runs a copy of the task)
+
+    lineage = DefaultExtractor(operator).extract_on_complete(task_instance=ti)
+
+    assert lineage is not None
+    facet = lineage.run_facets["wan"]
+    assert (facet.model, facet.billedSeconds, facet.cost, facet.currency) == (
+        "wan2.5-t2v-preview",
+        5,
+        0.1,
+        "USD",
+    )
+    assert facet.wanTaskId == xcom_of(ti)["task_id"]
