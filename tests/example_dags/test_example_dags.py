@@ -23,6 +23,7 @@ EXAMPLE_DAG_IDS = {
     "example_wan_multi_shot",
     "example_wan_lip_sync",
     "example_wan_video_catalog",
+    "example_wan_content_review",
 }
 GENERATING = sorted(EXAMPLE_DAG_IDS - {"example_wan_video_catalog"})
 S3_SAFE_KEY = re.compile(r"[A-Za-z0-9._/-]+")
