@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
-from airflow_provider_wan.api import TaskStatus, WanApiError, is_transient_task_failure
+from airflow_provider_wan.api import TaskStatus, WanApiError, WanError, is_transient_task_failure
 
 
-class WanTaskError(AirflowException):
+class WanTaskError(WanError, AirflowException):
     """A Wan task that did not succeed for a passing reason: Airflow may retry it."""
 
     def __init__(

@@ -14,7 +14,10 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-wan",
         "name": "Alibaba Wan",
-        "description": "Text-to-video generation with Alibaba's Wan models (DashScope / Model Studio).",
+        "description": (
+            "Video generation with Alibaba's Wan models (DashScope / Model Studio): text-, image-, "
+            "keyframes- and reference-to-video."
+        ),
         "versions": [__version__],
         "integrations": [
             {
@@ -25,7 +28,16 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_provider_wan.hooks.wan"]}],
         "operators": [
-            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_wan.operators.wan"]}
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": [
+                    "airflow_provider_wan.operators.wan",
+                    "airflow_provider_wan.operators.generation",
+                    "airflow_provider_wan.operators.image_to_video",
+                    "airflow_provider_wan.operators.keyframes_to_video",
+                    "airflow_provider_wan.operators.reference_to_video",
+                ],
+            }
         ],
         "triggers": [
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_wan.triggers.wan"]}

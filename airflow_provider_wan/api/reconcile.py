@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from airflow_provider_wan.api.base import WanRequest
 from airflow_provider_wan.api.endpoints import MAX_LIST_WINDOW
-from airflow_provider_wan.api.request import VideoRequest
 from airflow_provider_wan.api.responses import TaskStatus, TaskSummary, WanTask
 
 #: How far the service's clock may be behind ours: a task can look created this long before the intent.
@@ -112,20 +112,22 @@ def candidates(rows: Iterable[TaskSummary], window: Window, claimed: Iterable[st
     return sorted(found, key=lambda row: (abs(_utc(row.created) - window.anchor), row.task_id))
 
 
-def matches(task: WanTask, request: VideoRequest) -> bool:
-    """Whether ``task`` is what ``request`` would have made, as far as its query answer tells.
+def matches(task: WanTask, request: WanRequest) -> bool:
+    """Whether ``task`` is what ``request`` (of any family) would have made, as far as its query answer tells.
 
-    The answer carries the prompt as sent (``orig_prompt``) and, once the task has succeeded, the
-    billed duration and size; a request that names these must agree with them.
+    The answer carries the prompt as sent (``orig_prompt``; none sent and none shown count as the same)
+    and, once the task has succeeded, the billed duration and size; a request that names these must
+    agree with them. Input media are not shown, so two tasks differing only in them look alike.
     """
-    if task.status not in LIVE_STATUSES or task.orig_prompt != request.prompt:
+    if task.status not in LIVE_STATUSES or (task.orig_prompt or "") != (request.prompt or ""):
         return False
     usage = task.usage
     if usage is None:
         return True
-    same_duration = request.duration is None or usage.duration in (None, request.duration)
+    duration, size = getattr(request, "duration", None), getattr(request, "size", None)
+    same_duration = duration is None or usage.duration in (None, duration)
     billed_size = f"{usage.width}*{usage.height}" if usage.width and usage.height else None
-    same_size = not request.size or billed_size in (None, request.size)
+    same_size = not size or billed_size in (None, size)
     return same_duration and same_size
 
 

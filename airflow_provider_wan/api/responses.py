@@ -65,6 +65,8 @@ class WanTask:
     actual_prompt: str | None = None
     usage: Usage | None = None
     request_id: str | None = None
+    # ``usage`` as the service sent it: what billing reads (reference input seconds...)
+    service_usage: dict[str, Any] | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable view, for XCom and trigger events: both are stored in Airflow's database
@@ -83,6 +85,7 @@ class WanTask:
             "actual_prompt": self.actual_prompt,
             "usage": self.usage.to_dict() if self.usage else None,
             "request_id": self.request_id,
+            "service_usage": self.service_usage,
         }
 
 
@@ -118,6 +121,7 @@ def parse_task(body: Any) -> WanTask:
     task_id = output.get("task_id")
     if not isinstance(task_id, str) or not task_id:
         raise WanResponseError(f"answer has no output.task_id: {_excerpt(body)}")
+    usage = body.get("usage")
     return WanTask(
         task_id=task_id,
         status=_status(output.get("task_status"), body),
@@ -129,8 +133,9 @@ def parse_task(body: Any) -> WanTask:
         end_time=parse_time(output.get("end_time")),
         orig_prompt=output.get("orig_prompt"),
         actual_prompt=output.get("actual_prompt"),
-        usage=parse_usage(body.get("usage")),
+        usage=parse_usage(usage),
         request_id=body.get("request_id"),
+        service_usage=dict(usage) if isinstance(usage, dict) else None,
     )
 
 

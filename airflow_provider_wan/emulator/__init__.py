@@ -1,4 +1,5 @@
-"""A local, offline stand-in for the Wan text-to-video service, with real MP4 output.
+"""A local, offline stand-in for the Wan video service (text-, image-, keyframes- and reference-to-video),
+with real MP4 output.
 
 Three ways to run it:
 
@@ -7,8 +8,9 @@ Three ways to run it:
   ``python -m airflow_provider_wan.emulator``) prints its base URL and serves until SIGTERM/SIGINT;
 * as a pytest plugin (registered automatically): fixtures ``wan_emulator`` and ``wan_connection``.
 
-It speaks the contract of ``wan-api.md``: the four calls under ``/api/v1`` with the service's JSON
-shapes, status codes and error bodies; the task life cycle with configurable queue and run times and a
+It speaks the contracts of ``wan-api.md`` and ``wan-media-api.md``: the four calls under ``/api/v1``
+(create on ``video-generation`` for every family and on ``image2video`` for keyframes) with the service's
+JSON shapes, status codes and error bodies; the task life cycle with configurable queue and run times and a
 controllable clock; the account limits; usage shaped per model; videos served like object storage from
 ``/oss/...`` with an expiring signed URL. Tests drive a separate-process emulator through the control
 API under ``/_emulator/`` (see :mod:`.control`) or :class:`RemoteEmulator`.
@@ -25,8 +27,17 @@ Choices the contract leaves open *(assumed)*:
   sentence) only in ``SUCCEEDED`` answers of requests with ``prompt_extend`` not false;
 * an unknown or expired task answers ``{"task_id", "task_status": "UNKNOWN"}``; a successful cancel
   ``{"request_id"}``; a cancel of an unknown task 400 ``UnsupportedOperation``;
-* a missing prompt, a body that is not JSON, or a body of the wrong shape is 400 ``InvalidParameter`` at
-  create; a model that is missing or unknown is 400 "Model not exist.";
+* a missing text-to-video prompt, a body that is not JSON, or a body of the wrong shape is 400
+  ``InvalidParameter`` at create; a model that is missing or unknown is 400 "Model not exist."; a model
+  other than a keyframes one on ``image2video`` is 400 "url error, please check url!";
+* a media family's required input left out is accepted and fails "Field required: input.<path>"; input
+  media are inspected at create (see :mod:`.inputs`): ``data:`` pictures are decoded and loopback URLs
+  fetched for their pixels and seconds, nothing else is fetched; ``oss://`` without the resolve header
+  and hosts under ``.invalid`` are 400 ``InvalidParameter.DataInspection``; a picture that cannot be read
+  gives the tier's 16:9 size, a reference video that cannot be read bills its cap;
+* the SDKs' temporary uploads work: ``GET /api/v1/uploads?action=getPolicy`` names the emulator as upload
+  host, and an uploaded file given as ``oss://{key}`` (with the resolve header) is read like a loopback
+  one (see :mod:`.uploads`);
 * parameter mistakes and moderation markers (in prompt or negative prompt) fail the task when its queue
   time is over; the parameter check comes first;
 * tasks past a family's running limit wait ``PENDING`` in order; a create past the family's creates per

@@ -19,11 +19,13 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_provider_wan.api import CREATE_PATH
+from airflow_provider_wan.api import CREATE_PATH, KF2V_PATH, OSS_RESOLVE_HEADER
+from airflow_provider_wan.emulator.answers import MESSAGES, Answer, error_answer, new_id
 from airflow_provider_wan.emulator.control import add_control_routes
 from airflow_provider_wan.emulator.core import Emulation
 from airflow_provider_wan.emulator.faults import FaultDecision
-from airflow_provider_wan.emulator.state import MESSAGES, Answer, error_answer, new_id
+from airflow_provider_wan.emulator.inputs import DATA_INSPECTION, InspectionRefused, inspect_inputs
+from airflow_provider_wan.emulator.uploads import MAX_UPLOAD_BYTES, UPLOAD_PATH
 
 API_PREFIX = "/api/v1"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -36,18 +38,22 @@ _INJECTED_ERRORS = {
 
 def build_app(emulation: Emulation) -> web.Application:
     """The aiohttp application serving ``emulation``."""
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    # Large enough for a create body with data: pictures and for an upload of the largest input (100 MB).
+    app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024)
     handlers = _Handlers(emulation)
 
     def endpoint(name: str, handler: Handler) -> Handler:
         return _Endpoint(emulation, name, handler).__call__
 
     router = app.router
-    router.add_post(API_PREFIX + CREATE_PATH, endpoint("create", handlers.create))
+    for path in (CREATE_PATH, KF2V_PATH):
+        router.add_post(API_PREFIX + path, endpoint("create", handlers.create))
     router.add_get(API_PREFIX + "/tasks/{task_id}", endpoint("query", handlers.query))
     router.add_get(API_PREFIX + "/tasks", endpoint("list", handlers.list))
     router.add_get(API_PREFIX + "/tasks/", endpoint("list", handlers.list))
     router.add_post(API_PREFIX + "/tasks/{task_id}/cancel", endpoint("cancel", handlers.cancel))
+    router.add_get(API_PREFIX + "/uploads", endpoint("upload-policy", handlers.upload_policy))
+    router.add_post(UPLOAD_PATH, endpoint("upload", handlers.upload))
     router.add_get("/oss/{task_id}.mp4", endpoint("video", handlers.video))
     add_control_routes(app, emulation)
     router.add_route("*", API_PREFIX + "/{tail:.*}", endpoint("unknown", handlers.unknown_path))
@@ -61,7 +67,17 @@ class _Handlers:
 
     async def create(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
-        answer = self.account.create(_api_key(request), request.headers.get("X-DashScope-Async"), raw)
+        path = request.path.removeprefix(API_PREFIX)
+        draft = self.account.intake(_api_key(request), request.headers.get("X-DashScope-Async"), raw, path)
+        if isinstance(draft, Answer):
+            return _json(draft)
+        oss_resolve = request.headers.get(OSS_RESOLVE_HEADER, "").strip().lower() == "enable"
+        try:
+            facts = await inspect_inputs(draft.request, oss_resolve, self.emulation.uploads)
+        except InspectionRefused as refused:
+            answer = self.account.refuse(draft, error_answer(400, DATA_INSPECTION, str(refused)))
+        else:
+            answer = self.account.accept(draft, facts)
         if answer.status == 200 and self.emulation.prerender:
             key = self.account.video_key_of(answer.body["output"]["task_id"])
             if key is not None:
@@ -84,6 +100,29 @@ class _Handlers:
 
     async def unknown_path(self, request: web.Request) -> web.StreamResponse:
         return self._authorize(request) or _json(error_answer(400, "InvalidParameter", MESSAGES["UrlError"]))
+
+    async def upload_policy(self, request: web.Request) -> web.StreamResponse:
+        """``GET /uploads?action=getPolicy&model=...``: where and how to upload a temporary file."""
+        refusal = self._authorize(request)
+        if refusal is not None:
+            return refusal
+        if request.query.get("action") != "getPolicy":
+            return _json(error_answer(400, "InvalidParameter", "action must be getPolicy"))
+        host = f"{request.scheme}://{request.host}{UPLOAD_PATH}"
+        data = self.emulation.uploads.policy(request.query.get("model", ""), host)
+        return _json(Answer(200, {"request_id": new_id(), "data": data}))
+
+    async def upload(self, request: web.Request) -> web.StreamResponse:
+        """The upload host: a multipart form with the policy's fields and ``file``; 200 once stored."""
+        form = await request.post()
+        key, policy, signature = (str(form.get(name, "")) for name in ("key", "policy", "Signature"))
+        file = form.get("file")
+        if not isinstance(file, web.FileField) or not self.emulation.uploads.accepts(policy, signature, key):
+            return _oss_error(
+                403, "AccessDenied", message="Invalid according to Policy: Policy Condition failed."
+            )
+        self.emulation.uploads.put(key, file.file.read())
+        return web.Response(status=200, headers={"x-oss-request-id": new_id()})
 
     async def video(self, request: web.Request) -> web.StreamResponse:
         task_id = request.match_info["task_id"]
@@ -144,7 +183,9 @@ class _Endpoint:
             "time": self.emulation.clock.now(),
             "status": None,
         }
-        self.emulation.account.log_request(entry)  # at arrival; the status is filled in before answering
+        self.emulation.account.records.log_request(
+            entry
+        )  # at arrival; the status is filled in before answering
         return await _answer(request, self.handler, self.name, self.emulation, entry)
 
 
@@ -248,8 +289,10 @@ _OSS_MESSAGES = {
 }
 
 
-def _oss_error(status: int, code: str, headers: dict[str, str] | None = None) -> web.Response:
-    message = _OSS_MESSAGES.get(code, "Please try again later.")
+def _oss_error(
+    status: int, code: str, headers: dict[str, str] | None = None, *, message: str | None = None
+) -> web.Response:
+    message = message or _OSS_MESSAGES.get(code, "Please try again later.")
     request_id = new_id()
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n'

@@ -120,7 +120,7 @@ class _Control:
         return {"task_seconds": settings.task_seconds, "queue_seconds": settings.queue_seconds}
 
     def creates(self, request: web.Request, payload: dict[str, Any]) -> Any:
-        count = self.emulation.account.create_count(
+        count = self.emulation.account.records.create_count(
             payload.get("api_key"),
             payload.get("prompt"),
             include_refused=bool(payload.get("include_refused")),
@@ -128,10 +128,10 @@ class _Control:
         return {"count": count}
 
     def requests(self, request: web.Request, payload: dict[str, Any]) -> Any:
-        return {"requests": self.emulation.account.request_log()}
+        return {"requests": self.emulation.account.records.request_log()}
 
     def video_authorization(self, request: web.Request, payload: dict[str, Any]) -> Any:
-        return {"requests": self.emulation.account.video_authorization()}
+        return {"requests": self.emulation.account.records.video_authorization()}
 
     def task(self, request: web.Request, payload: dict[str, Any]) -> Any:
         task_id = request.match_info["task_id"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_wan.emulator.account import Account
 from airflow_provider_wan.emulator.clock import Clock
 from airflow_provider_wan.emulator.faults import FaultInjector, FaultSpec
 from airflow_provider_wan.emulator.media import VideoCache
 from airflow_provider_wan.emulator.renderer import Renderer
-from airflow_provider_wan.emulator.state import Account, Settings
+from airflow_provider_wan.emulator.settings import Settings
+from airflow_provider_wan.emulator.uploads import UploadStore
 
 
 class Emulation:
@@ -26,11 +28,13 @@ class Emulation:
         self.account = Account(settings, self.clock)
         self.faults = FaultInjector(fault_seed)
         self.renderer = Renderer(cache or VideoCache())
+        self.uploads = UploadStore()
         self.prerender = prerender
 
     def reset(self) -> None:
-        """Forget tasks, counters, logs and faults; put the clock back to wall time."""
+        """Forget tasks, counters, logs, uploads and faults; put the clock back to wall time."""
         self.account.reset()
+        self.uploads.clear()
         self.faults.clear()
         self.clock.reset()
 
@@ -48,10 +52,10 @@ class Emulation:
             return {
                 "tasks": len(account.tasks),
                 "statuses": statuses,
-                "creates": account.create_count(include_refused=True),
-                "accepted_creates": account.create_count(),
-                "requests": len(account.request_log()),
-                "video_requests_with_authorization": len(account.video_authorization()),
+                "creates": account.records.create_count(include_refused=True),
+                "accepted_creates": account.records.create_count(),
+                "requests": len(account.records.request_log()),
+                "video_requests_with_authorization": len(account.records.video_authorization()),
                 "clock": {"now": self.clock.now(), "offset": self.clock.offset},
                 "limits": account.settings.limits,
                 "task_api_rate": account.settings.task_api_rate,

@@ -14,7 +14,7 @@ from airflow_provider_wan.api.budget import VENDOR_TASK_API_RPS
 from airflow_provider_wan.emulator.app import API_PREFIX, build_app
 from airflow_provider_wan.emulator.core import Emulation
 from airflow_provider_wan.emulator.media import DEFAULT_CACHE_DIR, VideoCache
-from airflow_provider_wan.emulator.state import Settings
+from airflow_provider_wan.emulator.settings import Settings
 
 DEFAULT_API_KEY = "sk-emulator"
 
@@ -227,17 +227,17 @@ class WanEmulator:
     ) -> int:
         """Create calls the service accepted (answered with a task), by key and/or prompt;
         ``include_refused=True`` also counts the refused ones (a 400, a 429, a fault)."""
-        return self.emulation.account.create_count(api_key, prompt, include_refused=include_refused)
+        return self.emulation.account.records.create_count(api_key, prompt, include_refused=include_refused)
 
     @property
     def request_log(self) -> list[dict[str, Any]]:
         """Every API and video call: method, path, query, endpoint, status, whether Authorization was sent."""
-        return self.emulation.account.request_log()
+        return self.emulation.account.records.request_log()
 
     @property
     def video_requests_with_authorization(self) -> list[dict[str, Any]]:
         """Video downloads that arrived with an Authorization header (should stay empty)."""
-        return self.emulation.account.video_authorization()
+        return self.emulation.account.records.video_authorization()
 
     def task(self, task_id: str) -> dict[str, Any]:
         """A task's internal state (status, request body, output spec, seed, times); KeyError if unknown."""

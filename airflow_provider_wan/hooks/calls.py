@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from airflow_provider_wan.api import (
-    CREATE_PATH,
     LIST_PATH,
     TaskPage,
-    VideoRequest,
     WanApiError,
+    WanRequest,
     WanResponseError,
     WanTask,
     auth_headers,
@@ -80,21 +79,40 @@ class WanCall(Generic[T]):
     parse: Callable[[Any], T]
     params: dict[str, str] | None = None
     body: dict[str, Any] | None = None
+    resolve_oss: bool = False  # a create with an ``oss://`` input asks the service to resolve it
 
     @property
     def creates_task(self) -> bool:
         return self.body is not None
 
     def headers(self, api_key: str) -> dict[str, str]:
-        return create_headers(api_key) if self.creates_task else auth_headers(api_key)
+        if self.creates_task:
+            return create_headers(api_key, resolve_oss=self.resolve_oss)
+        return auth_headers(api_key)
 
 
 def _ignore_body(body: Any) -> None:
     return None
 
 
-def create_call(request: VideoRequest) -> WanCall[WanTask]:
-    return WanCall("create", "POST", CREATE_PATH, parse_task, body=request.to_body())
+def create_call(request: WanRequest) -> WanCall[WanTask]:
+    """The create call of any family: its own path, and the OSS resolve header when an input needs it."""
+    return WanCall(
+        "create",
+        "POST",
+        request.create_path,
+        parse_task,
+        body=request.to_body(),
+        resolve_oss=request.needs_oss_resolve,
+    )
+
+
+def validated_create_call(request: WanRequest, log: Log) -> WanCall[WanTask]:
+    """The create call, once the request passed the contract's rules (its warnings logged): both hooks
+    refuse a bad request before anything is sent."""
+    for warning in request.validate():
+        log.warning("Wan request: %s", warning)
+    return create_call(request)
 
 
 def get_call(task_id: str) -> WanCall[WanTask]:

@@ -1,4 +1,4 @@
-"""Hooks for Alibaba's Wan text-to-video API: ``WanHook`` (sync, ``requests``) and ``WanAsyncHook``.
+"""Hooks for Alibaba's Wan video API (every family): ``WanHook`` (sync, ``requests``) and ``WanAsyncHook``.
 
 The operator imports this module at DAG parse time, so ``requests`` and ``aiohttp`` are imported only
 when a hook first sends something.
@@ -16,9 +16,9 @@ from airflow.sdk import BaseHook
 from airflow_provider_wan.api import (
     TaskPage,
     TaskStatus,
-    VideoRequest,
     WanApiError,
     WanError,
+    WanRequest,
     WanTask,
     poll_delay,
 )
@@ -32,13 +32,13 @@ from airflow_provider_wan.hooks.calls import (
     WanCreateUncertainError,
     budget_for,
     cancel_call,
-    create_call,
     get_call,
     list_call,
     network_error,
     note_failure,
     read_answer,
     refused_cancel,
+    validated_create_call,
 )
 from airflow_provider_wan.hooks.connection import (
     CONN_TYPE,
@@ -141,11 +141,9 @@ class WanHook(_WanBaseHook):
     def get_conn(self) -> requests.Session:
         return self.session
 
-    def create_task(self, request: VideoRequest) -> WanTask:
-        """Submit one task (billed once it succeeds); the request is validated before anything is sent."""
-        for warning in request.validate():
-            self.log.warning("Wan request: %s", warning)
-        task = self._call(create_call(request))
+    def create_task(self, request: WanRequest) -> WanTask:
+        """Submit one task of any family (billed once it succeeds); the request is validated first."""
+        task = self._call(validated_create_call(request, self.log))
         self.log.info("Submitted Wan task %s (model %s)", task.task_id, request.model)
         return task
 
@@ -267,7 +265,7 @@ def _reached_service(error: Exception) -> bool:
 
 
 class WanAsyncHook(_WanBaseHook):
-    """Query, cancel and list Wan tasks from the triggerer's event loop over ``aiohttp``.
+    """Create, query, cancel and list Wan tasks from an event loop (the triggerer's) over ``aiohttp``.
 
     All instances on one loop share one pooled session. The connection is read once per hook with
     ``aget_connection``, never the blocking ``get_connection``.
@@ -279,6 +277,12 @@ class WanAsyncHook(_WanBaseHook):
         if self._settings is None:
             self._settings = settings_from_connection(await _aget_connection(self.wan_conn_id))
         return self._settings
+
+    async def create_task(self, request: WanRequest) -> WanTask:
+        """Submit one task of any family (billed once it succeeds); the request is validated first."""
+        task = await self._call(validated_create_call(request, self.log))
+        self.log.info("Submitted Wan task %s (model %s)", task.task_id, request.model)
+        return task
 
     async def get_task(self, task_id: str) -> WanTask:
         return await self._call(get_call(task_id))

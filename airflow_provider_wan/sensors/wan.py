@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from datetime import timedelta
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
     AirflowSensorTimeout,
@@ -17,14 +14,13 @@ from airflow.providers.common.compat.sdk import (
 
 from airflow_provider_wan.api import TaskStatus, WanApiError, WanValidationError
 from airflow_provider_wan.exceptions import WanTaskFinalError, call_error, task_error
+from airflow_provider_wan.operators.waiting import DefersToWanTrigger, task_view
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_wan.hooks.wan import WanHook
 
-
-class WanTaskSensor(BaseSensorOperator):
+class WanTaskSensor(DefersToWanTrigger, BaseSensorOperator):
     """
     Succeed when a Wan task has ``SUCCEEDED``, returning its result (``task_id``, ``video_url``...).
 
@@ -60,12 +56,6 @@ class WanTaskSensor(BaseSensorOperator):
         self.deferrable = deferrable
         self.max_consecutive_errors = max_consecutive_errors
 
-    @cached_property
-    def hook(self) -> WanHook:
-        from airflow_provider_wan.hooks.wan import WanHook
-
-        return WanHook(self.wan_conn_id)
-
     def poke(self, context: Context) -> PokeReturnValue | bool:
         try:
             task = self.hook.get_task(self.wan_task_id)
@@ -79,7 +69,7 @@ class WanTaskSensor(BaseSensorOperator):
             )
             return False
         if task.status is TaskStatus.SUCCEEDED:
-            return PokeReturnValue(is_done=True, xcom_value=task.to_dict())
+            return PokeReturnValue(is_done=True, xcom_value=task_view(task))
         if task.status.is_terminal:
             raise task_error(task.task_id, task.status, task.code, task.message)
         self.log.info("Wan task %s is %s", task.task_id, task.status.value)
@@ -89,33 +79,14 @@ class WanTaskSensor(BaseSensorOperator):
         if self.deferrable:
             found = self.poke(context)
             if not isinstance(found, PokeReturnValue):
-                self._defer()
+                self.defer_to_wan_trigger(
+                    self.wan_task_id,
+                    wait=self.timeout,
+                    poll_interval=self.poke_interval,
+                    max_poll_interval=self.poke_interval,
+                )
             return found.xcom_value
         return super().execute(context)
 
-    def _defer(self) -> NoReturn:
-        from airflow_provider_wan.triggers.wan import WanTaskTrigger
-
-        self.defer(
-            trigger=WanTaskTrigger(
-                wan_task_id=self.wan_task_id,
-                deadline=time.time() + self.timeout,
-                wan_conn_id=self.wan_conn_id,
-                poll_interval=self.poke_interval,
-                max_poll_interval=self.poke_interval,
-                max_consecutive_errors=self.max_consecutive_errors,
-            ),
-            method_name="execute_complete",
-            timeout=timedelta(seconds=self.timeout + self.poke_interval + 60),
-        )
-
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Resume after the trigger fired: the task's result, or the error its end amounts to."""
-        from airflow_provider_wan.triggers.wan import check_event, event_error
-
-        event = check_event(event)
-        if event["status"] == "success":
-            return dict(event["task"])
-        if event["status"] == "timeout":
-            raise AirflowSensorTimeout(f"{event['message']} (sensor timeout {self.timeout:.0f}s)")
-        raise event_error(event)
+    def on_trigger_timeout(self, context: Context, event: dict[str, Any]) -> Exception:
+        return AirflowSensorTimeout(f"{event['message']} (sensor timeout {self.timeout:.0f}s)")

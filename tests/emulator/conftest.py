@@ -24,9 +24,11 @@ class Api:
         self.base = emulator.base_url
         self.key = emulator.api_key
 
-    def create(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> requests.Response:
+    def create(
+        self, body: dict[str, Any], headers: dict[str, str] | None = None, path: str = CREATE_PATH
+    ) -> requests.Response:
         return self.session.post(
-            self.base + CREATE_PATH,
+            self.base + path,
             json=body,
             headers=create_headers(self.key) if headers is None else headers,
         )

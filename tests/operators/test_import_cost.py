@@ -38,6 +38,10 @@ def imports_of(module: str) -> dict[str, list[str]]:
     "module",
     [
         "airflow_provider_wan.operators.wan",
+        "airflow_provider_wan.operators.generation",
+        "airflow_provider_wan.operators.image_to_video",
+        "airflow_provider_wan.operators.keyframes_to_video",
+        "airflow_provider_wan.operators.reference_to_video",
         "airflow_provider_wan.sensors.wan",
         "airflow_provider_wan.triggers.wan",
     ],

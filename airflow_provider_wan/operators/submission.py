@@ -1,0 +1,235 @@
+"""One billed Wan task per task instance: the intent recorded before the create, re-attaching to what
+an earlier try submitted, and reconciling a create whose answer was lost (see ``api/reconcile.py``)."""
+
+from __future__ import annotations
+
+import time
+from abc import abstractmethod
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import BaseOperator
+
+from airflow_provider_wan.api import TaskStatus, WanApiError, WanRequest, WanTask
+from airflow_provider_wan.api.reconcile import Intent, Window, candidates, matches
+from airflow_provider_wan.exceptions import WanTaskError, call_error
+from airflow_provider_wan.operators.waiting import WaitsForTask
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+# The task_state_store key (Airflow 3.3+); renaming it breaks re-attaching retries already in flight.
+# Its value: {"request": body as shown, "intent": {"fingerprint", "at"}, "wan_task_id": id once known}.
+STATE_KEY = "wan_task"
+# The XCom key under which each try publishes the Wan task it holds, {"wan_task_id", "by"}, so that
+# sibling task instances reconciling a lost create never take it.
+CLAIM_KEY = "wan_task_claim"
+MAX_CREATES_PER_TRY = 2  # a lost create with nothing found is sent once more, then left to a retry
+
+
+class SubmitsOnce(WaitsForTask):
+    """Submitting a request at most once per task instance, whatever fails between two lines."""
+
+    @abstractmethod
+    def _shown_body(self) -> dict[str, Any]:
+        """The create body as the task instance shows it (no presigned URL)."""
+
+    @abstractmethod
+    def _fingerprint(self) -> str:
+        """The request and the account it goes to, as one digest."""
+
+    @abstractmethod
+    def _ready_to_send(self, context: Context, request: WanRequest) -> WanRequest:
+        """The request exactly as it will be sent, once every check before billing passed."""
+
+    def _submit(self, context: Context, store: Any, request: WanRequest) -> WanTask:
+        """Create the task, the intent recorded first; an ambiguous create is looked for before resending.
+
+        A create whose answer was lost (``WanCreateUncertainError``) is reconciled at once; only when no
+        matching task turns up is it sent once more. A second lost answer fails the try as retryable:
+        the retry reconciles again from the recorded intent.
+        """
+        from airflow_provider_wan.hooks.wan import WanCreateUncertainError
+
+        to_send = self._ready_to_send(context, request)
+        intent = Intent(self._fingerprint(), time.time())
+        record = {"request": self._shown_body(), "intent": intent.to_dict()}
+        if store is not None:
+            store.set(STATE_KEY, record)
+        sent = 1
+        while True:
+            try:
+                return self._create(context, store, to_send, record)
+            except WanCreateUncertainError as error:
+                self.log.warning("%s. Looking for it in the account's task list", error)
+                found = self._reconcile(context, store, record, request, Window.after_intent(intent, _now()))
+                if found is not None:
+                    return found
+                if sent == MAX_CREATES_PER_TRY:
+                    raise WanTaskError(
+                        f"{sent} creates in a row lost their answer and no task matching them was found: "
+                        f"{error}. A retry looks for them again before submitting",
+                        code=error.code,
+                    ) from error
+                self.log.warning("No task matching the lost create was found; submitting once more")
+                sent += 1
+
+    def _create(self, context: Context, store: Any, request: WanRequest, record: dict[str, Any]) -> WanTask:
+        from airflow_provider_wan.hooks.wan import WanCreateUncertainError
+
+        try:
+            task = self.hook.create_task(request)
+        except WanCreateUncertainError:
+            raise
+        except WanApiError as error:
+            raise call_error(error, "submitting the task") from error
+        _keep(store, record, task.task_id)
+        _publish_claim(context, task.task_id)
+        return task
+
+    def _reattach(self, context: Context, store: Any, request: WanRequest) -> WanTask | None:
+        """The task an earlier try of this task instance submitted, if it is still worth having.
+
+        Known by its stored id, or (no id stored: the try died between the create and the state write)
+        found by reconciling from the recorded intent. Without a task state store (Airflow 3.1/3.2) a
+        retry reconciles from the DAG run's start.
+        """
+        stored = store.get(STATE_KEY) if store is not None else None
+        stored = stored if isinstance(stored, dict) else {}
+        if stored.get("wan_task_id"):
+            return self._reattach_by_id(context, stored)
+        intent = Intent.from_dict(stored.get("intent"))
+        if intent is not None:
+            if intent.fingerprint != self._fingerprint():
+                self.log.warning(
+                    "An earlier try sent a create for a different request or connection and lost its "
+                    "answer; that task cannot be told apart, submitting anew"
+                )
+                return None
+            self.log.warning("An earlier try sent a create but recorded no task id; looking for it")
+            return self._reconcile(context, store, stored, request, Window.after_intent(intent, _now()))
+        if store is None and int(getattr(context["ti"], "try_number", 1) or 1) > 1:
+            started = getattr(context.get("dag_run"), "start_date", None)
+            self.log.info("A retry without a task state store: looking for a task an earlier try made")
+            return self._reconcile(context, store, {}, request, Window.since(started, _now()))
+        return None
+
+    def _reattach_by_id(self, context: Context, stored: dict[str, Any]) -> WanTask | None:
+        wan_task_id = str(stored["wan_task_id"])
+        if stored.get("request") != self._shown_body():
+            self.log.warning(
+                "Wan task %s was submitted for a different request; submitting anew", wan_task_id
+            )
+            self._cancel_if_pending(wan_task_id)
+            return None
+        try:
+            task = self.hook.get_task(wan_task_id)
+        except WanApiError as error:
+            raise call_error(error, "checking the task an earlier try submitted", wan_task_id) from error
+        if task.status in (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.SUCCEEDED):
+            self.log.info(
+                "Re-attaching to Wan task %s (%s) from an earlier try", wan_task_id, task.status.value
+            )
+            _publish_claim(context, wan_task_id)
+            return task
+        self.log.warning(
+            "Wan task %s from an earlier try ended %s; submitting anew", wan_task_id, task.status.value
+        )
+        return None
+
+    # -- reconciling a lost create ---------------------------------------------------------------
+
+    def _reconcile(
+        self, context: Context, store: Any, record: dict[str, Any], request: WanRequest, window: Window
+    ) -> WanTask | None:
+        """The task a lost create made: same model, prompt (and billed size and duration) in the window,
+        claimed by no sibling task instance. None when nothing matches, which is when a create is due.
+
+        Claims: each try publishes the Wan task it holds under the ``wan_task_claim`` XCom key, and a
+        reconciling try skips tasks that other task instances (of Wan operators, in this DAG run) claim.
+        A match is claimed, then the claims are read again; if a task instance that sorts first claimed
+        the same task meanwhile, this one withdraws and tries the next candidate. Residual window (no
+        atomic compare-and-set in Airflow): a task instance sorting first that publishes its claim only
+        after this one's re-read also keeps the task, so two task instances share one video. Both must
+        have lost a create for the same model and prompt at nearly the same moment.
+        """
+        try:
+            rows = self._list_window(request.model, window)
+            taken = self._claims(context)
+            for row in candidates(rows, window, taken):
+                task = self.hook.get_task(row.task_id)
+                if matches(task, request) and self._claim(context, task.task_id):
+                    self.log.warning(
+                        "Re-attaching to Wan task %s (%s), found by its model and prompt",
+                        task.task_id,
+                        task.status.value,
+                    )
+                    _keep(store, record, task.task_id)  # claimed already
+                    return task
+        except WanApiError as error:
+            raise call_error(error, "looking for the task a lost create made") from error
+        self.log.info("No unclaimed %s task with this prompt in the window: none was created", request.model)
+        return None
+
+    def _list_window(self, model: str, window: Window) -> list[Any]:
+        rows: list[Any] = []
+        page_no = 1
+        while True:
+            page = self.hook.list_tasks(**window.list_filters(model, page_no))
+            rows.extend(page.tasks)
+            if page_no >= page.total_page:
+                return rows
+            page_no += 1
+
+    def _claims(self, context: Context) -> dict[str, Any]:
+        """Wan task ids claimed by other task instances of this DAG run, each with its claimant."""
+        mine = _owner(context)
+        found = context["ti"].xcom_pull(task_ids=_wan_task_ids(self), key=CLAIM_KEY) or []
+        return {
+            str(claim["wan_task_id"]): claim.get("by")
+            for claim in (found if isinstance(found, list) else [found])
+            if isinstance(claim, dict) and claim.get("wan_task_id") and claim.get("by") != mine
+        }
+
+    def _claim(self, context: Context, wan_task_id: str) -> bool:
+        """Publish the claim, then read the claims again: the claimant that sorts first keeps the task."""
+        _publish_claim(context, wan_task_id)
+        rival = self._claims(context).get(wan_task_id)
+        if rival is not None and list(rival) < _owner(context):
+            self.log.info("Wan task %s is claimed by %s too; leaving it to that one", wan_task_id, rival)
+            _publish_claim(context, None)  # withdrawn
+            return False
+        return True
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _keep(store: Any, record: dict[str, Any], wan_task_id: str) -> None:
+    """Write the task's id next to the intent, for this task instance's retries (Airflow 3.3+)."""
+    if store is not None:
+        store.set(STATE_KEY, {**record, "wan_task_id": wan_task_id})
+
+
+def _publish_claim(context: Context, wan_task_id: str | None) -> None:
+    """Tell sibling task instances which Wan task this one holds (None: none any more)."""
+    context["ti"].xcom_push(key=CLAIM_KEY, value={"wan_task_id": wan_task_id, "by": _owner(context)})
+
+
+def _owner(context: Context) -> list[Any]:
+    """Who claims: this task instance as ``[task_id, map_index]`` (JSON, and sortable)."""
+    ti = context["ti"]
+    map_index = getattr(ti, "map_index", None)
+    return [ti.task_id, -1 if map_index is None else int(map_index)]
+
+
+def _wan_task_ids(operator: BaseOperator) -> list[str]:
+    """Task ids of this DAG's Wan video tasks of every family (mapped ones included): where sibling
+    claims live."""
+    found = []
+    for task in operator.dag.tasks if operator.dag else [operator]:
+        kind = getattr(task, "operator_class", type(task))
+        if isinstance(kind, type) and issubclass(kind, SubmitsOnce):
+            found.append(task.task_id)
+    return found or [operator.task_id]
