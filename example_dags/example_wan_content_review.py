@@ -19,6 +19,9 @@ How a run ends:
 - nobody answers while the link lives: that review fails (no default answer, so nothing more is billed).
 
 Rejected drafts stay under ``wan/<dag_id>/<run id>/`` (a lifecycle rule on that prefix can expire them).
+A script answering through the REST API should not answer the instant a review opens: Airflow 3.3.2 fails
+a review answered before the scheduler has processed the end of the try that parked it (a second or two,
+more on a loaded scheduler), taking that end for the resumed try's.
 """
 
 from __future__ import annotations

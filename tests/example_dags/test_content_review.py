@@ -36,6 +36,14 @@ BUCKET = "wan-content-review"
 MAX_REVIEWS = 3  # the example's default
 REVIEW_SECONDS = 2 * 3600  # the example's default review window
 RUN_TIMEOUT = 300.0
+# Airflow 3.3.2 fails a review answered before the scheduler has processed the executor event of the try
+# that parked it: the resumed try, already queued under the same key, is taken to have ended
+# (scheduler_job_runner.process_executor_events; seen here with that event 6 s late on a loaded machine).
+# A person takes longer; the reviewer here answers once the scheduler logged the parked try's end.
+PARKED = (
+    "TaskInstance Finished: dag_id={dag_id}, task_id={task_id}, run_id={dag_run_id}, "
+    ".*state=(awaiting_input|deferred),"
+)
 LINK = re.compile(r"\[Watch the draft\]\((?P<url>[^)]+)\)")
 
 
@@ -132,6 +140,8 @@ class Reviewer:
         assert link, detail["body"]
         video = requests.get(link["url"], timeout=30)
         video.raise_for_status()
+        parked = PARKED.format(**{key: re.escape(ti[key]) for key in ("dag_id", "task_id", "dag_run_id")})
+        self.airflow.services["scheduler"].wait_for_output(parked)
         answer = self.answers[len(self.reviews)]
         self.reviews.append(
             Review(
