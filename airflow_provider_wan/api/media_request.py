@@ -114,9 +114,12 @@ class MediaListRequest(MediaRequest):
         return [item for item in self.media if item.type == kind]
 
     def media_inputs(self) -> list[MediaInput]:
-        inputs = []
+        inputs: list[MediaInput] = []
+        if not isinstance(self.media, tuple):
+            return inputs  # not a list of entries: refused naming `media` by the model-independent check
         for at, item in enumerate(self.media):
-            rule = self.ITEM_RULES.get(item.type) if isinstance(item.type, str) else None
+            kind = getattr(item, "type", None)
+            rule = self.ITEM_RULES.get(kind) if isinstance(kind, str) else None
             if rule is not None:
                 inputs.append(MediaInput(f"media[{at}].url", item.url, rule))
             if item.reference_voice is not None and self.VOICE_RULE is not None:

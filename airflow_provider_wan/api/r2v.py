@@ -82,6 +82,8 @@ class ReferenceToVideoRequest(MediaRequest):
         return {"reference_urls": tuple(urls)} if isinstance(urls, list) else {}
 
     def media_inputs(self) -> list[MediaInput]:
+        if not isinstance(self.reference_urls, tuple):
+            return []  # not a list of URLs: refused naming `reference_urls` by the model-independent check
         return [
             MediaInput(f"reference_urls[{at}]", url, _reference_rule(url))
             for at, url in enumerate(self.reference_urls)

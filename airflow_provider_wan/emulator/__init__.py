@@ -22,9 +22,13 @@ region ``ap-southeast-1`` in list rows.
 Choices the contract leaves open *(assumed)*:
 
 * times are UTC, both in answers (``YYYY-MM-DD HH:mm:ss.SSS``) and in the list call's filters;
-* a request without ``seed`` gets one derived from its prompt, so the same request renders the same video;
-* ``orig_prompt`` is in every answer about a known task; ``actual_prompt`` (the prompt plus a fixed
-  sentence) only in ``SUCCEEDED`` answers of requests with ``prompt_extend`` not false;
+* a request without ``seed`` gets one derived from its prompt (without one, from its inputs), so the
+  same request renders the same video;
+* ``orig_prompt`` is in every answer about a known task that has a prompt; ``actual_prompt`` (the prompt
+  plus a fixed sentence) only in ``SUCCEEDED`` answers of requests with ``prompt_extend`` not false, on
+  the families whose answers list it (text-to-video, keyframes, first-frame i2v before wan2.6);
+* every media family renders at 30 fps; a wan2.7-i2v first clip counts as output (``input_video_duration``
+  0), its length included in ``duration``;
 * an unknown or expired task answers ``{"task_id", "task_status": "UNKNOWN"}``; a successful cancel
   ``{"request_id"}``; a cancel of an unknown task 400 ``UnsupportedOperation``;
 * a missing text-to-video prompt, a body that is not JSON, or a body of the wrong shape is 400
@@ -33,15 +37,18 @@ Choices the contract leaves open *(assumed)*:
 * a media family's required input left out is accepted and fails "Field required: input.<path>"; input
   media are inspected at create (see :mod:`.inputs`): ``data:`` pictures are decoded and loopback URLs
   fetched for their pixels and seconds, nothing else is fetched; ``oss://`` without the resolve header
-  and hosts under ``.invalid`` are 400 ``InvalidParameter.DataInspection``; a picture that cannot be read
-  gives the tier's 16:9 size, a reference video that cannot be read bills its cap;
+  and hosts under ``.invalid`` are 400 ``InvalidParameter.DataInspection``, as is a loopback input that
+  answers 404/403 or too slowly, or is media of another kind; a picture that cannot be seen or read gives
+  the tier's 16:9 size, a reference video that cannot be bills its cap; an input URL with a moderation
+  marker is 400 ``DataInspectionFailed`` (or ``IPInfringementSuspect``);
 * the SDKs' temporary uploads work: ``GET /api/v1/uploads?action=getPolicy`` names the emulator as upload
   host, and an uploaded file given as ``oss://{key}`` (with the resolve header) is read like a loopback
   one (see :mod:`.uploads`);
 * parameter mistakes and moderation markers (in prompt or negative prompt) fail the task when its queue
   time is over; the parameter check comes first;
-* tasks past a family's running limit wait ``PENDING`` in order; a create past the family's creates per
-  second, or past ``queue_limit`` (500) waiting tasks, is 429 ``Throttling.RateQuota`` with ``Retry-After``;
+* tasks past a model's running limit wait ``PENDING`` in order (each spelling, ``wanx2.1-`` and
+  ``wan2.1-``, with its own); a create past the model's creates per second, or past ``queue_limit``
+  (500) waiting tasks, is 429 ``Throttling.RateQuota`` with ``Retry-After``;
   query, cancel and list share 20 requests a second per account (``task_api_rate``; ``None`` or
   ``--task-api-rate none`` lifts it alone), a token bucket that saves up one second's worth; past it they
   answer 429 ``Throttling`` with ``Retry-After``;

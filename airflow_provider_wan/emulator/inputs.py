@@ -4,10 +4,11 @@ The service downloads every input at create and refuses what it cannot fetch ("d
 emulator never goes to the internet: it decodes ``data:`` URLs, fetches loopback http(s) URLs (``127.*``,
 ``::1``, ``localhost``) with a short timeout, and reads each picture's size and each clip's length and
 size. Anything else it cannot see, so the contract's fallbacks apply (16:9 size of the tier, reference
-videos at their billing cap). Files uploaded to the emulator (:mod:`.uploads`) are read as
-``oss://`` inputs. By convention *(assumed)* a host under ``.invalid`` is unreachable, and an
-``oss://`` input without ``X-DashScope-OssResourceResolve: enable`` cannot be resolved; both are refused
-at create with ``InvalidParameter.DataInspection`` and the vendor's messages.
+videos at their billing cap); so does content it cannot read (tests' stand-in bytes), while content of
+another kind (a clip where a picture belongs) is refused *(assumed)*. Files uploaded to the emulator
+(:mod:`.uploads`) are read as ``oss://`` inputs. By convention *(assumed)* a host under ``.invalid`` is
+unreachable, and an ``oss://`` input without ``X-DashScope-OssResourceResolve: enable`` cannot be
+resolved; both are refused at create with ``InvalidParameter.DataInspection`` and the vendor's messages.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from airflow_provider_wan.api import MediaInput, WanRequest, image_size
 from airflow_provider_wan.api.media import data_url_bytes
 from airflow_provider_wan.emulator.uploads import UploadStore
 
-FETCH_TIMEOUT = 3.0  # seconds per input, connect and read together
+FETCH_TIMEOUT = 10.0  # seconds per input, connect and read together (a loaded test machine is slow)
 DATA_INSPECTION = "InvalidParameter.DataInspection"
 INSPECTION_MESSAGES = {
     "timeout": "Download the media resource timed out during the data inspection process.",
@@ -75,13 +76,14 @@ async def inspect_inputs(
     facts = {item.url: found for item in inputs if (found := _decoded(item)) is not None}
     for item in inputs:
         uploaded = uploads.get(item.url) if item.url.startswith("oss://") else None
-        if uploaded is not None:
-            facts[item.url] = await _inspected(item, uploaded)
+        found = await _inspected(item, uploaded) if uploaded is not None else None
+        if found is not None:
+            facts[item.url] = found
     if fetched:
         timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             read = await asyncio.gather(*(_fetch(session, item) for item in fetched))
-        facts.update((item.url, fact) for item, fact in zip(fetched, read, strict=True))
+        facts.update((item.url, fact) for item, fact in zip(fetched, read, strict=True) if fact is not None)
     return facts
 
 
@@ -107,7 +109,7 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
-async def _fetch(session: aiohttp.ClientSession, item: MediaInput) -> MediaFacts:
+async def _fetch(session: aiohttp.ClientSession, item: MediaInput) -> MediaFacts | None:
     try:
         async with session.get(item.url, allow_redirects=False) as answer:
             if answer.status in (401, 403):
@@ -122,10 +124,11 @@ async def _fetch(session: aiohttp.ClientSession, item: MediaInput) -> MediaFacts
     return await _inspected(item, data)
 
 
-async def _inspected(item: MediaInput, data: bytes) -> MediaFacts:
-    """The facts of an input's bytes (read off the event loop); refused when not media of its kind."""
+async def _inspected(item: MediaInput, data: bytes) -> MediaFacts | None:
+    """The facts of an input's bytes (read off the event loop), None when unreadable; refused when they
+    are media of a kind the slot does not take."""
     facts = await asyncio.get_running_loop().run_in_executor(None, read_media, data)
-    if facts is None or facts.kind not in _kinds_taken(item):
+    if facts is not None and facts.kind not in _kinds_taken(item):
         raise InspectionRefused(item.parameter, "format")
     return facts
 
@@ -140,7 +143,7 @@ def read_media(data: bytes) -> MediaFacts | None:
     """An image's size from its header; a clip's or a sound's length (and a clip's size) via PyAV."""
     pixels = image_size(data)
     if pixels is not None:
-        return MediaFacts("image", *pixels, size_bytes=len(data))
+        return MediaFacts("image", *pixels, size_bytes=len(data)) if min(pixels) > 0 else None
     import av
 
     try:

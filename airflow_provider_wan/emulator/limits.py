@@ -31,7 +31,7 @@ UNLIMITED = 2**62
 
 
 class FamilyPool:
-    """The run slots and create window of one model family: a FIFO queue in front of ``capacity``
+    """The run slots and create window of one model spec: a FIFO queue in front of ``capacity``
     parallel runners."""
 
     def __init__(self, spec: Any, settings: Settings) -> None:

@@ -3,19 +3,15 @@ wait (deferred or not) and return the result. A family names only its request ty
 
 from __future__ import annotations
 
-import ast
-import json
-import re
 import time
 from collections.abc import Sequence
-from dataclasses import MISSING, fields
+from dataclasses import fields
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import conf
 
 from airflow_provider_wan.api import (
-    MediaItem,
     TaskStatus,
     WanRequest,
     WanTask,
@@ -28,23 +24,13 @@ from airflow_provider_wan.api.reconcile import request_fingerprint
 from airflow_provider_wan.exceptions import WanTaskFinalError
 from airflow_provider_wan.operators import inputs
 from airflow_provider_wan.operators.submission import SubmitsOnce
+from airflow_provider_wan.operators.values import coerce, is_set, is_templated, request_fields
 from airflow_provider_wan.operators.waiting import task_view
+
+__all__ = ["WanGenerationOperator", "request_fields"]
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
-
-_INT_FIELDS = frozenset({"duration", "seed"})
-_BOOL_FIELDS = frozenset({"audio", "prompt_extend", "watermark"})
-_TEMPLATE_MARKS = ("{{", "{%", "{#")
-_MEDIA_ITEM_KEYS = frozenset({"type", "url", "reference_voice"})
-
-
-def request_fields(*request_types: type[WanRequest]) -> tuple[str, ...]:
-    """Every field of the request types but ``model``, in order: the operator's request arguments."""
-    names: dict[str, None] = {}
-    for kind in request_types:
-        names.update((field.name, None) for field in fields(kind) if field.name != "model")  # type: ignore[arg-type]
-    return tuple(names)
 
 
 class WanGenerationOperator(SubmitsOnce):
@@ -54,8 +40,8 @@ class WanGenerationOperator(SubmitsOnce):
     A family declares ``request_types`` (its request classes from ``airflow_provider_wan.api``; with
     two, the model picks one: the class whose model table knows it, else for an unknown name the
     protocol its inputs speak, else the one its version implies), takes each request field as an
-    argument and passes them to ``__init__`` as ``request`` (its ``locals()``). Each field becomes an
-    attribute and a template field.
+    argument (``None`` leaves it to the service) and hands them to :meth:`set_request` after
+    ``super().__init__``. Each field becomes an attribute and a template field.
 
     The request is validated before anything is sent (at DAG parse time when no field is templated,
     again after rendering), so a bad value fails with the parameter's name and what is allowed, and
@@ -110,8 +96,6 @@ class WanGenerationOperator(SubmitsOnce):
     retryable, as Airflow's own task timeout is, and the retry re-attaches.
 
     :param model: Wan model (required: it decides the price and the rules).
-    :param request: The family's request arguments by name, ``None`` leaving a field to the service
-        (a family passes its ``locals()``: names that are not request fields are ignored).
     :param wan_conn_id: The ``wan`` connection (API key, region or base URL).
     :param aws_conn_id: The AWS connection that reads and presigns ``s3://`` inputs.
     :param input_url_expires_in: Seconds a presigned ``s3://`` input URL stays valid.
@@ -142,7 +126,6 @@ class WanGenerationOperator(SubmitsOnce):
         self,
         *,
         model: str,
-        request: dict[str, Any],
         wan_conn_id: str = "wan_default",
         aws_conn_id: str | None = "aws_default",
         input_url_expires_in: int = 3600,
@@ -156,8 +139,6 @@ class WanGenerationOperator(SubmitsOnce):
     ) -> None:
         super().__init__(**kwargs)
         self.model = model
-        for name in self.request_fields:
-            setattr(self, name, request.get(name))
         self.wan_conn_id = wan_conn_id
         self.aws_conn_id = aws_conn_id
         self.input_url_expires_in = input_url_expires_in
@@ -169,13 +150,17 @@ class WanGenerationOperator(SubmitsOnce):
         self.max_consecutive_errors = max_consecutive_errors
         self.wan_task_id: str | None = None
         if not 0 < self.poll_interval <= self.max_poll_interval:
-            raise ValueError(
-                f"poll_interval={poll_interval} must be positive and at most "
-                f"max_poll_interval={max_poll_interval}"
-            )
+            allowed = f"positive seconds, at most max_poll_interval={max_poll_interval}"
+            raise WanValidationError("poll_interval", poll_interval, allowed)
         if self.timeout <= 0:
-            raise ValueError(f"timeout={timeout} must be positive")
-        if not any(_is_templated(value) for value in self._request_values().values()):
+            raise WanValidationError("timeout", timeout, "a positive number of seconds")
+
+    def set_request(self, arguments: dict[str, Any]) -> None:
+        """Take the request fields from a family's ``__init__`` arguments (its ``locals()``; other names
+        are ignored) and, when none is templated, validate the request now, at DAG parse time."""
+        for name in self.request_fields:
+            setattr(self, name, arguments.get(name))
+        if not any(is_templated(value) for value in self._request_values().values()):
             for warning in self._checked_request()[1]:
                 self.log.warning("Wan request of task %s: %s", self.task_id, warning)
 
@@ -239,7 +224,7 @@ class WanGenerationOperator(SubmitsOnce):
         if known:
             return known[0]
         given = [
-            kind for kind in self.request_types if any(_is_set(getattr(self, n)) for n in _own(kind, self))
+            kind for kind in self.request_types if any(is_set(getattr(self, n)) for n in _own(kind, self))
         ]
         if len(given) == 1:
             return given[0]
@@ -253,10 +238,10 @@ class WanGenerationOperator(SubmitsOnce):
         taken = {field.name for field in fields(kind)}  # type: ignore[arg-type]
         values = self._request_values()
         for name, value in values.items():
-            if name not in taken and _is_set(value):
+            if name not in taken and is_set(value):
                 allowed = ", ".join(sorted(taken - {"model"}))
                 raise WanValidationError(name, value, f"not taken by {self.model} (it takes {allowed})")
-        return kind(**{name: _coerce(name, values[name]) for name in taken})
+        return kind(**{name: coerce(name, values[name]) for name in taken})
 
     def _checked_request(self) -> tuple[WanRequest, list[str]]:
         """The shown request once the contract's rules passed (an ``s3://`` URI judged by the URL it
@@ -300,74 +285,3 @@ def _own(kind: type[WanRequest], operator: WanGenerationOperator) -> set[str]:
     """The fields only ``kind`` of the operator's request types has (what tells its protocol apart)."""
     others = {field.name for other in operator.request_types if other is not kind for field in fields(other)}  # type: ignore[arg-type]
     return {field.name for field in fields(kind)} - others  # type: ignore[arg-type]
-
-
-def _is_set(value: Any) -> bool:
-    return value is not None and value != () and value != []
-
-
-def _is_templated(value: Any) -> bool:
-    """A value only known at run time: a Jinja string, or an XComArg or other lazy object, anywhere in
-    a list, dict or media item."""
-    if isinstance(value, str):
-        return any(mark in value for mark in _TEMPLATE_MARKS)
-    if isinstance(value, (list, tuple)):
-        return any(_is_templated(item) for item in value)
-    if isinstance(value, dict):
-        return any(_is_templated(item) for item in value.values())
-    if isinstance(value, MediaItem):
-        return any(_is_templated(item) for item in (value.type, value.url, value.reference_voice))
-    return value is not None and not isinstance(value, (bool, int, float))
-
-
-def _coerce(name: str, value: Any) -> Any:
-    """Rendered templates are strings: read ``"5"`` as 5, ``"true"`` as True and ``"['a', 'b']"`` as a
-    list where the API wants them; lists become tuples, media entries given as dicts media items."""
-    if isinstance(value, str):
-        text = value.strip()
-        if name in _INT_FIELDS and re.fullmatch(r"-?\d+", text):
-            return int(text)
-        if name in _BOOL_FIELDS and text.lower() in ("true", "false"):
-            return text.lower() == "true"
-        if name in _LIST_FIELDS and text.startswith("["):
-            value = _literal(name, text)
-    if name in _LIST_FIELDS and (value is None or isinstance(value, list)):
-        value = tuple(value or ())
-    if name == "media" and isinstance(value, tuple):
-        return tuple(_media_item(f"media[{at}]", item) for at, item in enumerate(value))
-    return value
-
-
-def _literal(name: str, text: str) -> Any:
-    """A list rendered to text: JSON (``xcom_pull`` of a JSON value) or a Python literal (Jinja's own)."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        raise WanValidationError(name, text, "a list (rendered as a JSON or Python list)") from None
-
-
-def _media_item(parameter: str, item: Any) -> Any:
-    if not isinstance(item, dict):
-        return item
-    if not _MEDIA_ITEM_KEYS.issuperset(item):
-        raise WanValidationError(parameter, item, "a dict of type, url and (optional) reference_voice")
-    return MediaItem(item.get("type"), item.get("url"), item.get("reference_voice"))
-
-
-def _list_field_names() -> frozenset[str]:
-    """Fields whose value is a list (their dataclass default is the empty tuple)."""
-    from airflow_provider_wan.api import REQUEST_TYPES
-
-    return frozenset(
-        field.name
-        for kind in REQUEST_TYPES
-        for field in fields(kind)  # type: ignore[arg-type]
-        if field.default is not MISSING and field.default == ()
-    )
-
-
-_LIST_FIELDS = _list_field_names()

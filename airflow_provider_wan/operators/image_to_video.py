@@ -52,8 +52,5 @@ class WanImageToVideoOperator(WanGenerationOperator):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            model=model,
-            request=locals(),
-            **kwargs,
-        )
+        super().__init__(model=model, **kwargs)
+        self.set_request(locals())

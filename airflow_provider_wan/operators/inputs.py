@@ -92,7 +92,11 @@ def _check_object(s3: Any, item: MediaInput, bucket: str, key: str) -> None:
         start = s3.get_conn().get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{IMAGE_HEADER_BYTES - 1}")
         pixels = image_size(start["Body"].read())
         if pixels is not None:
-            rule.check_known(item.parameter, width=pixels[0], height=pixels[1])
+            try:
+                rule.check_known(item.parameter, width=pixels[0], height=pixels[1])
+            except WanValidationError as error:
+                allowed = f"{error.allowed} (it has {pixels[0]}x{pixels[1]})"
+                raise WanValidationError(item.parameter, item.url, allowed) from None
 
 
 def _a(kind: str) -> str:

@@ -45,8 +45,5 @@ class WanKeyframesToVideoOperator(WanGenerationOperator):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            model=model,
-            request=locals(),
-            **kwargs,
-        )
+        super().__init__(model=model, **kwargs)
+        self.set_request(locals())

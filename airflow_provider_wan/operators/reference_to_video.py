@@ -62,8 +62,5 @@ class WanReferenceToVideoOperator(WanGenerationOperator):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            model=model,
-            request=locals(),
-            **kwargs,
-        )
+        super().__init__(model=model, **kwargs)
+        self.set_request(locals())

@@ -74,10 +74,6 @@ class WanTextToVideoOperator(WanGenerationOperator):
         audio_url_expires_in: int = 3600,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            model=model,
-            request=locals(),
-            input_url_expires_in=audio_url_expires_in,
-            **kwargs,
-        )
+        super().__init__(model=model, input_url_expires_in=audio_url_expires_in, **kwargs)
+        self.set_request(locals())
         self.audio_url_expires_in = audio_url_expires_in

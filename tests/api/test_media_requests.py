@@ -400,6 +400,21 @@ def test_wan27_i2v_with_only_img_url_is_refused_for_its_missing_media() -> None:
     assert refused.value.parameter == "media"
 
 
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [("wan2.7-i2v", "media"), ("wan2.7-r2v", "media"), ("wan2.6-r2v", "reference_urls")],
+)
+@pytest.mark.parametrize("value", ["x", 5, None, True, {"type": "first_frame"}])
+def test_a_list_field_sent_as_something_else_is_refused_naming_it(model: str, field: str, value: Any) -> None:
+    cls = request_type_for(model)
+    assert cls is not None
+    request = cls.from_body({"model": model, "input": {"prompt": "character1 and Image 1", field: value}})
+    assert request.media_inputs() == []
+    with pytest.raises(WanValidationError) as refused:
+        request.validate()
+    assert refused.value.parameter == field
+
+
 @pytest.mark.parametrize("cls", [ImageToVideoRequest, KeyframesToVideoRequest, ReferenceToVideoMediaRequest])
 @pytest.mark.parametrize(
     "body", [["a", "list"], {"model": "m", "input": ["x"]}, {"model": "m", "parameters": 3}]

@@ -89,3 +89,21 @@ def test_a_match_needs_the_prompt_and_agrees_with_what_was_billed() -> None:
         task_id="t", status=TaskStatus.SUCCEEDED, orig_prompt="a fox", usage=Usage(5.0, 832, 480, 1)
     )
     assert not matches(smaller, request)
+
+
+def test_a_match_works_for_every_family_and_a_prompt_left_out_matches_none_shown() -> None:
+    from airflow_provider_wan.api import KeyframesToVideoRequest, ReferenceToVideoRequest
+
+    keyframes = KeyframesToVideoRequest(model="wan2.2-kf2v-flash", first_frame_url="https://p/a.png")
+    references = ReferenceToVideoRequest(
+        model="wan2.6-r2v", prompt="character1 bows", reference_urls=("https://p/a.png",), size="1280*720"
+    )
+    shown_none = WanTask("t", TaskStatus.RUNNING, orig_prompt=None)
+    shown_empty = WanTask("t", TaskStatus.RUNNING, orig_prompt="")
+    billed = WanTask("t", TaskStatus.SUCCEEDED, orig_prompt="character1 bows", usage=Usage(5, 1280, 720, 1))
+
+    assert matches(shown_none, keyframes)
+    assert matches(shown_empty, keyframes)
+    assert not matches(WanTask("t", TaskStatus.RUNNING, orig_prompt="a fox"), keyframes)
+    assert matches(billed, references)
+    assert not matches(billed, ReferenceToVideoRequest(**{**references.__dict__, "size": "720*1280"}))

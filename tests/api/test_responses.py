@@ -368,3 +368,22 @@ def test_transient_task_failure_codes(code: str) -> None:
 )
 def test_final_task_failure_codes(code: str) -> None:
     assert not is_retryable(200, code)
+
+
+def test_a_task_keeps_the_usage_the_service_sent_for_billing() -> None:
+    usage = {
+        "duration": 10.0,
+        "input_video_duration": 5,
+        "output_video_duration": 5,
+        "SR": 720,
+        "size": "1280*720",
+    }
+    body = {"output": {"task_id": "t-1", "task_status": "SUCCEEDED"}, "usage": usage}
+
+    task = parse_task(body)
+
+    assert task.service_usage == usage
+    assert task.usage == Usage(5, 1280, 720, None)  # normalised: the output's seconds
+    assert task.to_dict()["service_usage"] == usage
+    assert hash(task) == hash(parse_task({**body, "usage": {**usage, "SR": "720"}}))  # not part of equality
+    assert parse_task({"output": {"task_id": "t-2", "task_status": "PENDING"}}).service_usage is None

@@ -257,7 +257,7 @@ def test_unreachable_inputs_are_refused_at_create(
         "https://cdn.invalid/cat.png": messages["missing"],
         media.url("/nowhere.png"): messages["missing"],
         media.put("/private.png", b"no", status=403): messages["forbidden"],
-        media.put("/text.png", b"this is not a picture"): messages["format"],
+        media.put("/clip.png", clip(320, 320, 1)): messages["format"],
         media.put("/slow.png", encode("png", 300, 300), delay=1.0): messages["timeout"],
     }
     monkeypatch.setattr(emulator_inputs, "FETCH_TIMEOUT", 0.3)
@@ -290,12 +290,15 @@ def test_output_follows_a_loopback_picture(
     assert (output["width"], output["height"]) == pixels
 
 
+@pytest.mark.parametrize("served", [None, b"\x89PNG\r\n\x1a\n" + bytes(64), b"stand-in bytes"])
 def test_output_falls_back_to_the_tiers_16_9_size_when_the_picture_cannot_be_read(
-    api: Api, emulator: WanEmulator
+    api: Api, emulator: WanEmulator, media: MediaHost, served: bytes | None
 ) -> None:
-    task_id = submit(api, "wan2.6-i2v", {"img_url": OFFLINE_PICTURE}, resolution="720P")
+    url = OFFLINE_PICTURE if served is None else media.put(f"/stand-in-{len(served)}.png", served)
+    task_id = submit(api, "wan2.6-i2v", {"img_url": url}, resolution="720P")
     output = emulator.task(task_id)["output"]
     assert (output["width"], output["height"]) == (1280, 720)
+    assert finished(api, emulator, task_id)["output"]["task_status"] == "SUCCEEDED"
 
 
 def test_first_clip_sets_the_shape_and_the_clip_is_checked(
@@ -405,3 +408,24 @@ def test_the_two_spellings_of_a_model_keep_their_own_limits(api: Api) -> None:
     order = ["wan2.1-kf2v-plus", "wanx2.1-kf2v-plus", "wanx2.1-kf2v-plus", "wanx2.1-kf2v-plus"]
     answers = [create(api, model, {"first_frame_url": SQUARE}, KF2V_PATH) for model in order]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    ("model", "inputs", "named"),
+    [
+        ("wan2.7-i2v", {"media": "x"}, "media"),
+        ("wan2.7-r2v", {"media": {"type": "reference_image"}, "prompt": "Image 1"}, "media"),
+        ("wan2.6-r2v", {"reference_urls": 5, "prompt": "character1"}, "reference_urls"),
+        ("wan2.7-i2v", {"media": [{"type": ["first_frame"], "url": SQUARE}]}, "media[0].type"),
+        ("wan2.7-i2v", {"media": [{"type": "first_frame", "url": 5}]}, "media[0].url"),
+        ("wan2.6-i2v", {"img_url": ["https://media.example.com/a.png"]}, "img_url"),
+    ],
+)
+def test_odd_shapes_fail_the_task_naming_the_field_and_never_break_the_service(
+    api: Api, emulator: WanEmulator, model: str, inputs: dict[str, Any], named: str
+) -> None:
+    task_id = submit(api, model, inputs)
+    emulator.advance_clock(QUEUE_SECONDS)
+    output = api.output(task_id)
+    assert (output["task_status"], output["code"]) == ("FAILED", "InvalidParameter")
+    assert output["message"].startswith(f"Invalid {named}=")

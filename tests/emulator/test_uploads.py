@@ -9,6 +9,7 @@ from airflow_provider_wan.emulator import WanEmulator
 
 from ..api.media_files import encode
 from .conftest import Api
+from .media_host import clip
 from .test_families import refusal
 
 
@@ -67,7 +68,7 @@ def test_forged_or_misplaced_uploads_are_refused(api: Api) -> None:
 
 
 def test_an_uploaded_file_that_is_not_a_picture_is_refused_at_create(api: Api, emulator: WanEmulator) -> None:
-    _, url = upload(api, b"plain text", "notes.png")
+    _, url = upload(api, clip(320, 320, 1), "moving.png")
     answer = api.create({"model": "wan2.6-i2v", "input": {"img_url": url}}, headers=with_resolve(api))
     assert refusal(answer) == (
         400,

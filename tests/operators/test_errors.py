@@ -65,3 +65,44 @@ def test_error_events_are_final_unless_marked_retryable() -> None:
     assert isinstance(event_error({**base, "retryable": False}), WanTaskFinalError)
     failed = {"status": "failed", "wan_task_id": "t-3", "task": {"status": "FAILED", "code": "InternalError"}}
     assert type(event_error(failed)) is WanTaskError
+
+
+# The emulator is a stand-in for the service and the testing kit a pytest plugin: neither runs in a DAG.
+NOT_PROVIDER_CODE = ("airflow_provider_wan.emulator", "airflow_provider_wan.testing")
+
+
+def provider_exception_classes() -> list[type[BaseException]]:
+    """Every public exception class defined in the provider's own modules (all of them imported)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import airflow_provider_wan
+
+    found = []
+    for module_info in pkgutil.walk_packages(airflow_provider_wan.__path__, "airflow_provider_wan."):
+        if module_info.name.startswith(NOT_PROVIDER_CODE):
+            continue
+        module = importlib.import_module(module_info.name)
+        for name, value in vars(module).items():
+            defined_here = getattr(value, "__module__", None) == module.__name__
+            public = not name.startswith("_")  # private ones are caught where they are raised
+            if inspect.isclass(value) and issubclass(value, BaseException) and defined_here and public:
+                found.append(value)
+    return found
+
+
+def test_every_exception_the_provider_raises_derives_from_wan_error() -> None:
+    from airflow_provider_wan.api import WanError
+    from airflow_provider_wan.exceptions import WanExecutionTimeoutError, WanTaskTimeoutError
+
+    classes = provider_exception_classes()
+
+    assert len(classes) >= 12  # the walk found the package's errors (api, hooks, exceptions, transfers)
+    assert {WanTaskError, WanTaskFinalError, WanCreateUncertainError, WanResponseError} <= set(classes)
+    assert [kind.__qualname__ for kind in classes if not issubclass(kind, WanError)] == []
+    # the retryable/final split: final errors are AirflowFailException, retryable ones are not
+    assert issubclass(WanTaskTimeoutError, AirflowFailException)
+    assert not issubclass(WanExecutionTimeoutError, AirflowFailException)
+    assert issubclass(WanTaskError, AirflowException)
+    assert not issubclass(WanTaskError, AirflowFailException)

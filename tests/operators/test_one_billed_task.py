@@ -16,8 +16,15 @@ from airflow.sdk import DAG
 
 from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.operators.wan import CLAIM_KEY, WanTextToVideoOperator
-from tests.operators.dag_runs import AIRFLOW_3_3_PLUS, run_dag, xcom_of
-from tests.operators.test_wan_operator import FAST, one_task_dag, submitted_ids
+from tests.operators.dag_runs import (
+    AIRFLOW_3_3_PLUS,
+    FAST,
+    check_re_attached_after_the_worker_died,
+    killed_between_create_and_state_write,
+    run_dag,
+    xcom_of,
+)
+from tests.operators.test_wan_operator import one_task_dag, submitted_ids
 from tests.triggers.helpers import SMALL, log_text
 
 
@@ -162,39 +169,11 @@ def test_a_worker_killed_while_the_create_is_answered_re_attaches_on_retry(
     dag_id: str,
     logs: Callable[[], str],
 ) -> None:
-    # Wan accepts the create and holds the answer back 3 s; execution_timeout kills the try after 1 s,
-    # between the create and the state write. The retry finds the task from the recorded intent (3.3+),
-    # or from the DAG run's start (3.1/3.2, no task state store).
-    wan_emulator.set_faults("create", accept_then_delay=3.0)
     dag = one_task_dag(
-        dag_id,
-        prompt="a create answered too late",
-        deferrable=False,
-        execution_timeout=dt.timedelta(seconds=1),
-        retries=1,
-        retry_delay=dt.timedelta(0),
-        on_retry_callback=lambda context: finish_all(wan_emulator),
+        dag_id, prompt="a create answered too late", **killed_between_create_and_state_write(wan_emulator)
     )
 
-    ti = run_dag(dag)[("generate", -1)]
-
-    logged = logs()
-    result = xcom_of(ti)
-    assert (ti.state, ti.try_number) == ("success", 2)
-    assert wan_emulator.create_count() == 1
-    assert [r["endpoint"] for r in wan_emulator.request_log].count("create") == 1
-    assert "found by its model and prompt" in logged
-    if AIRFLOW_3_3_PLUS:
-        assert "An earlier try sent a create but recorded no task id" in logged
-    else:
-        assert "A retry without a task state store" in logged
-    assert result["status"] == "SUCCEEDED"
-
-
-def finish_all(emulator: WanEmulator) -> None:
-    """Between the tries: the faults end and the emulator's tasks finish (its clock jumps ahead)."""
-    emulator.clear_faults()
-    emulator.advance_clock(10)
+    check_re_attached_after_the_worker_died(dag, wan_emulator, logs)
 
 
 def test_siblings_with_the_same_prompt_never_attach_to_the_same_task(

@@ -14,19 +14,15 @@ from airflow_provider_wan.api import VideoRequest, WanValidationError
 from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.hooks.wan import WanHook
 from airflow_provider_wan.operators.wan import WanTextToVideoOperator
-from tests.operators.dag_runs import AIRFLOW_3_3_PLUS, run_dag, xcom_of
+from tests.operators.dag_runs import AIRFLOW_3_3_PLUS, FAST, run_dag, single_task_dag, xcom_of
+from tests.operators.families import wav
 from tests.triggers.helpers import SMALL, log_text
 
-FAST = {"poll_interval": 0.05, "max_poll_interval": 0.2}
 INLINE_TRIGGER = "[DAG TEST] running trigger in line"
 
 
 def one_task_dag(dag_id: str, **operator: Any) -> DAG:
-    with DAG(
-        dag_id, schedule=None, start_date=dt.datetime(2025, 1, 1), params=operator.pop("params", {})
-    ) as dag:
-        WanTextToVideoOperator(task_id="generate", **{**SMALL, **FAST, **operator})
-    return dag
+    return single_task_dag(dag_id, WanTextToVideoOperator, **{**SMALL, **operator})
 
 
 @pytest.mark.parametrize(
@@ -341,14 +337,15 @@ def test_audio_from_s3_is_sent_as_a_presigned_url_and_shown_as_its_s3_uri(
 
     s3 = S3Hook(aws_conn_id=aws_connection)
     s3.create_bucket(bucket_name="voices")
-    s3.load_bytes(b"ID3" + bytes(2048), key="takes/narration.mp3", bucket_name="voices", replace=True)
+    # a real sound: the emulator fetches the presigned URL and inspects it, as the service does
+    s3.load_bytes(wav(4), key="takes/narration.wav", bucket_name="voices", replace=True)
     dag = one_task_dag(
         dag_id,
         prompt="a narrated sunrise",
         model="wan2.6-t2v",
         size="1280*720",
         audio=None,
-        audio_url="s3://voices/takes/narration.mp3",
+        audio_url="s3://voices/takes/narration.wav",
     )
 
     ti = run_dag(dag)[("generate", -1)]
@@ -358,9 +355,9 @@ def test_audio_from_s3_is_sent_as_a_presigned_url_and_shown_as_its_s3_uri(
     shown = result["request"]["input"]["audio_url"]
     assert ti.state == "success"
     assert "Signature=" in sent  # presigned: SigV2 or SigV4 depending on the S3 client
-    assert sent.split("?")[0].endswith("/voices/takes/narration.mp3")
-    assert shown == "s3://voices/takes/narration.mp3"  # the signature grants read access: not in XCom
-    assert rendered_fields(ti)["audio_url"] == "s3://voices/takes/narration.mp3"
+    assert sent.split("?")[0].endswith("/voices/takes/narration.wav")
+    assert shown == "s3://voices/takes/narration.wav"  # the signature grants read access: not in XCom
+    assert rendered_fields(ti)["audio_url"] == "s3://voices/takes/narration.wav"
 
 
 def test_missing_s3_audio_fails_before_anything_is_sent(

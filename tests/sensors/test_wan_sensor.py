@@ -10,7 +10,7 @@ import pytest
 from airflow.sdk import DAG
 
 from airflow_provider_wan.emulator import WanEmulator
-from airflow_provider_wan.operators.wan import WanTextToVideoOperator
+from airflow_provider_wan.operators.wan import WanKeyframesToVideoOperator, WanTextToVideoOperator
 from airflow_provider_wan.sensors.wan import WanTaskSensor
 from airflow_provider_wan.testing.dag_runs import WanAirflow, WanDagRunFailed
 from tests.operators.dag_runs import AIRFLOW_3_3_PLUS
@@ -135,3 +135,36 @@ def test_deferred_sensor_times_out_without_cancelling_a_task_it_does_not_own(
 
     assert emulator.task(wan_task_id)["status"] == "PENDING"
     assert not [r for r in emulator.request_log if r["endpoint"] == "cancel"]
+
+
+@pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "poke"])
+def test_waits_for_a_task_of_any_family(
+    wan_airflow: WanAirflow, wan_emulator: WanEmulator, wan_connection: str, dag_id: str, deferrable: bool
+) -> None:
+    # Same task API for every family: a keyframes task, submitted on its own endpoint, is waited for
+    # like any other.
+    with DAG(dag_id, schedule=None, start_date=dt.datetime(2025, 1, 1)) as dag:
+        submit = WanKeyframesToVideoOperator(
+            task_id="submit",
+            model="wan2.2-kf2v-flash",
+            first_frame_url="https://pictures.example/first.png",
+            last_frame_url="https://pictures.example/last.png",
+            resolution="480P",
+            wait_for_completion=False,
+        )
+        wait = WanTaskSensor(
+            task_id="wait",
+            wan_task_id="{{ ti.xcom_pull(task_ids='submit') }}",
+            deferrable=deferrable,
+            poke_interval=0.1,
+        )
+        submit >> wait
+
+    run = wan_airflow.run(dag)
+
+    result = run.xcom("wait")
+    assert result["task_id"] == run.xcom("submit")
+    assert result["status"] == "SUCCEEDED"
+    assert result["usage"]["duration"] == 5
+    assert "service_usage" not in result  # the sensor shows the task as the operators do
+    assert wan_emulator.task(result["task_id"])["family"] == "wan2.2-kf2v-flash"
