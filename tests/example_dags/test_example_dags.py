@@ -23,6 +23,10 @@ EXAMPLE_DAG_IDS = {
     "example_wan_multi_shot",
     "example_wan_lip_sync",
     "example_wan_video_catalog",
+    "example_wan_content_review",
+    "example_wan_product_photos",
+    "example_wan_storyboard_shot",
+    "example_wan_character_series",
 }
 GENERATING = sorted(EXAMPLE_DAG_IDS - {"example_wan_video_catalog"})
 S3_SAFE_KEY = re.compile(r"[A-Za-z0-9._/-]+")
@@ -47,7 +51,7 @@ def test_every_generating_example_checks_the_bucket_before_generating(
     example_dagbag: Any, dag_id: str
 ) -> None:
     dag = example_dagbag.dags[dag_id]
-    generating = [task for task in dag.tasks if task.task_type == "WanTextToVideoOperator"]
+    generating = [task for task in dag.tasks if task.task_type.endswith("ToVideoOperator")]
     assert generating
     for task in generating:
         assert "check_s3_bucket" in task.get_flat_relative_ids(upstream=True), task.task_id
