@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from airflow_provider_wan.api.errors import WanApiError
+from airflow_provider_wan.api.errors import WanApiError, WanValidationError
 from airflow_provider_wan.api.pacing import MAX_RETRY_AFTER
 
 #: Query, cancel and list requests a second per account (the contract).
@@ -89,10 +89,10 @@ class TokenBucket:
 
 
 def check_rate(rate: float) -> float:
-    """A usable requests-a-second figure, or ValueError saying what is allowed."""
+    """A usable requests-a-second figure, or a :class:`WanValidationError` saying what is allowed."""
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < math.inf:
-        raise ValueError(
-            f"task_api_rps={rate!r}: a positive number of requests a second (the vendor allows 20)"
+        raise WanValidationError(
+            "task_api_rps", rate, "a positive number of requests a second (the vendor allows 20)"
         )
     return float(rate)
 
@@ -104,7 +104,9 @@ def parse_rate(text: str) -> float | None:
     try:
         return check_rate(float(text))
     except ValueError:
-        raise ValueError(f"{text!r}: a positive number of requests a second, or none") from None
+        raise WanValidationError(
+            "task_api_rps", text, "a positive number of requests a second, or none"
+        ) from None
 
 
 def is_throttled(error: WanApiError) -> bool:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException, Asset, AssetAlias, BaseOperator
+from airflow.providers.common.compat.sdk import Asset, AssetAlias, BaseOperator
 
 from airflow_provider_wan.api import TaskStatus, WanApiError, WanTask, WanValidationError, check_task_id
 from airflow_provider_wan.exceptions import WanTaskFinalError, call_error
@@ -166,7 +166,7 @@ class WanVideoToS3Operator(BaseOperator):
                 billed = generation.billed(task)
                 stored = self._copy(bucket, key, task, generation)
         except (TransferRefused, WanValidationError) as err:
-            raise AirflowFailException(str(err)) from err
+            raise WanTaskFinalError(str(err)) from err
         self.stored = stored
         self.billing = {
             "task_id": wan_task_id,
@@ -384,7 +384,7 @@ class WanS3DestinationCheckOperator(BaseOperator):
                 raise WanValidationError("s3_bucket", self.s3_bucket, "the bucket the videos go to")
             check_destination(client, self.s3_bucket, key, _s3_args(self.encrypt, self.acl_policy))
         except WanValidationError as err:
-            raise AirflowFailException(str(err)) from err
+            raise WanTaskFinalError(str(err)) from err
         self.log.info("s3://%s/%s takes uploads: nothing was written", self.s3_bucket, self.s3_key_prefix)
         return f"s3://{self.s3_bucket}/{self.s3_key_prefix}"
 

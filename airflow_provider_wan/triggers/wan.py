@@ -9,7 +9,7 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_wan import metrics
-from airflow_provider_wan.api import TaskStatus, WanApiError, WanError, WanTask
+from airflow_provider_wan.api import TaskStatus, WanApiError, WanError, WanTask, WanValidationError
 from airflow_provider_wan.exceptions import WanTaskError, WanTaskFinalError, task_error
 from airflow_provider_wan.triggers.poller import Watch, account_poller, polling_hook
 
@@ -62,12 +62,10 @@ class WanTaskTrigger(BaseTrigger):
     ) -> None:
         super().__init__()
         if poll_interval <= 0 or max_poll_interval < poll_interval:
-            raise ValueError(
-                f"poll_interval={poll_interval} must be positive and at most "
-                f"max_poll_interval={max_poll_interval}"
-            )
+            allowed = f"positive seconds, at most max_poll_interval={max_poll_interval}"
+            raise WanValidationError("poll_interval", poll_interval, allowed)
         if max_consecutive_errors < 1:
-            raise ValueError(f"max_consecutive_errors={max_consecutive_errors} must be 1 or more")
+            raise WanValidationError("max_consecutive_errors", max_consecutive_errors, "1 or more")
         self.wan_task_id = wan_task_id
         self.deadline = float(deadline)
         self.wan_conn_id = wan_conn_id
@@ -271,8 +269,8 @@ def _status(task: WanTask | None) -> str:
 def check_event(event: Any) -> dict[str, Any]:
     """The event a deferred task resumed with, refused unless its status is one this trigger emits."""
     if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
-        raise ValueError(
-            f"Unexpected event from WanTaskTrigger (expected status in {sorted(EVENT_STATUSES)})"
+        raise WanValidationError(
+            "event", event, f"a WanTaskTrigger event, status in {sorted(EVENT_STATUSES)}"
         )
     return event
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
-from airflow_provider_wan.api import WanApiError, WanResponseError
+from airflow_provider_wan.api import WanApiError, WanResponseError, WanValidationError
+from airflow_provider_wan.api.budget import check_rate, parse_rate
 from airflow_provider_wan.exceptions import WanTaskError, WanTaskFinalError, call_error, task_error
 from airflow_provider_wan.hooks.calls import WanCreateUncertainError
-from airflow_provider_wan.triggers.wan import event_error
+from airflow_provider_wan.triggers.wan import WanTaskTrigger, check_event, event_error
 
 
 @pytest.mark.parametrize(
@@ -106,3 +109,25 @@ def test_every_exception_the_provider_raises_derives_from_wan_error() -> None:
     assert not issubclass(WanExecutionTimeoutError, AirflowFailException)
     assert issubclass(WanTaskError, AirflowException)
     assert not issubclass(WanTaskError, AirflowFailException)
+
+
+@pytest.mark.parametrize(
+    ("refuse", "parameter"),
+    [
+        (lambda: WanTaskTrigger(wan_task_id="t-1", deadline=1.0, poll_interval=0), "poll_interval"),
+        (
+            lambda: WanTaskTrigger(wan_task_id="t-1", deadline=1.0, max_consecutive_errors=0),
+            "max_consecutive_errors",
+        ),
+        (lambda: check_rate(0), "task_api_rps"),
+        (lambda: parse_rate("fast"), "task_api_rps"),
+        (lambda: check_event({"status": "done"}), "event"),
+    ],
+)
+def test_bad_values_outside_the_operators_raise_wan_validation_errors_naming_them(
+    refuse: Any, parameter: str
+) -> None:
+    with pytest.raises(WanValidationError, match=f"Invalid {parameter}=") as raised:
+        refuse()
+
+    assert raised.value.parameter == parameter

@@ -18,6 +18,7 @@ from airflow.sdk import DAG
 
 from airflow_provider_wan.api import VideoRequest, WanValidationError
 from airflow_provider_wan.emulator import WanEmulator
+from airflow_provider_wan.exceptions import WanTaskFinalError
 from airflow_provider_wan.hooks.wan import WanHook
 from airflow_provider_wan.operators.wan import WanTextToVideoOperator
 from airflow_provider_wan.testing.dag_runs import WanAirflow, WanDagRunFailed
@@ -249,8 +250,9 @@ def test_video_over_the_size_cap_is_refused_before_download(
 ) -> None:
     wan_task_id = finished_task(wan, wan_emulator)
 
-    with pytest.raises(AirflowFailException, match="over max_bytes=1000; raise max_bytes"):
+    with pytest.raises(AirflowFailException, match="over max_bytes=1000; raise max_bytes") as refused:
         run_copy(copy_operator(bucket, wan_task_id, max_bytes=1000))
+    assert isinstance(refused.value, WanTaskFinalError)  # one exception root: a WanError, and final
     assert_nothing_written(s3, bucket)
 
 

@@ -411,7 +411,7 @@ def test_check_event_accepts_only_the_closed_set() -> None:
     for status in EVENT_STATUSES:
         assert check_event({"status": status})["status"] == status
     for bad in (None, {}, {"status": "done"}, ["success"]):
-        with pytest.raises(ValueError, match="Unexpected event"):
+        with pytest.raises(ValueError, match="a WanTaskTrigger event"):
             check_event(bad)
 
 
