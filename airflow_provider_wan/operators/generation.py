@@ -24,7 +24,7 @@ from airflow_provider_wan.api.pricing import check_cap_value
 from airflow_provider_wan.api.reconcile import request_fingerprint
 from airflow_provider_wan.exceptions import WanTaskFinalError
 from airflow_provider_wan.operators import inputs
-from airflow_provider_wan.operators.submission import SubmitsOnce
+from airflow_provider_wan.operators.submission import STATE_KEY, SubmitsOnce
 from airflow_provider_wan.operators.values import coerce, is_set, is_templated, request_fields
 from airflow_provider_wan.operators.waiting import task_view
 
@@ -198,11 +198,11 @@ class WanGenerationOperator(SubmitsOnce):
             if self.deferrable:
                 self._defer(task.task_id)
             task = self._wait(context, task.task_id)
-        return self._succeed(task)
+        return self._succeed(context, task)
 
     def on_trigger_success(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         self.wan_task_id = str(event["wan_task_id"])
-        return self._succeed(event["task"])
+        return self._succeed(context, event["task"])
 
     def on_kill(self) -> None:
         """Cancel the task if it is still ``PENDING`` (a ``RUNNING`` task cannot be cancelled)."""
@@ -227,17 +227,21 @@ class WanGenerationOperator(SubmitsOnce):
         check_caps(charge, max_cost=self.max_cost, max_billed_seconds=self.max_billed_seconds)
         metrics.estimated(charge, self.wan_conn_id)
 
-    def build_result(self, found: dict[str, Any], request: WanRequest, usage: Any) -> dict[str, Any]:
+    def build_result(
+        self, found: dict[str, Any], request: WanRequest, usage: Any, *, first_report: bool = True
+    ) -> dict[str, Any]:
         """The XCom result of a succeeded task: ``found`` (the task as shown), the model, the request
-        as shown, the seconds billed (``usage`` as the service sent it) and their cost."""
+        as shown, the seconds billed (``usage`` as the service sent it) and their cost. The success
+        and billing metrics are sent on the ``first_report`` of the task only."""
         from airflow_provider_wan import metrics
         from airflow_provider_wan.cost import cost_after_success
 
         billed = request.billed_seconds(usage)
         charge = cost_after_success(request, billed, usage, self.wan_conn_id, self.log)
         self.log.info("Wan task %s billed %s", found["task_id"], charge.describe())
-        metrics.task_ended("SUCCEEDED", self.model, self.wan_conn_id)
-        metrics.billed(charge, self.wan_conn_id)
+        if first_report:
+            metrics.task_ended("SUCCEEDED", self.model, self.wan_conn_id)
+            metrics.billed(charge, self.wan_conn_id)
         self.wan_result = {
             **found,
             "model": self.model,
@@ -317,14 +321,22 @@ class WanGenerationOperator(SubmitsOnce):
         self.before_create(context, request)
         return to_send
 
-    def _succeed(self, task: WanTask | dict[str, Any]) -> dict[str, Any]:
+    def _succeed(self, context: Context, task: WanTask | dict[str, Any]) -> dict[str, Any]:
         """The XCom result. The stored id stays (Airflow's ``[state_store] clear_on_success`` decides),
-        so a failure after this point makes the retry return this same task rather than a new one.
+        so a failure after this point makes the retry return this same task rather than a new one; the
+        store also marks the task ``reported``, so that retry does not count its success and billing
+        twice (Airflow 3.3+; without a store, each try that returns the task counts it).
         The video URL is kept without its signed query: ask the service for a fresh one."""
         usage = task.service_usage if isinstance(task, WanTask) else task.get("service_usage")
         found = task_view(task)
         self.log.info("Wan task %s succeeded: %s", found["task_id"], found.get("video_url"))
-        return self.build_result(found, self._requested(), usage)
+        store = context.get("task_state_store")
+        stored = store.get(STATE_KEY) if store is not None else None
+        reported = isinstance(stored, dict) and stored.get("reported") == found["task_id"]
+        result = self.build_result(found, self._requested(), usage, first_report=not reported)
+        if isinstance(stored, dict) and not reported:
+            store.set(STATE_KEY, {**stored, "reported": found["task_id"]})  # type: ignore[union-attr]
+        return result
 
 
 def _own(kind: type[WanRequest], operator: WanGenerationOperator) -> set[str]:

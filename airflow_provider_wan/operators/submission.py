@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
 # The task_state_store key (Airflow 3.3+); renaming it breaks re-attaching retries already in flight.
-# Its value: {"request": body as shown, "intent": {"fingerprint", "at"}, "wan_task_id": id once known}.
+# Its value: {"request": body as shown, "intent": {"fingerprint", "at"}, "wan_task_id": id once known,
+# "reported": that id once its success and billing metrics were sent}.
 STATE_KEY = "wan_task"
 # The XCom key under which each try publishes the Wan task it holds, {"wan_task_id", "by"}, so that
 # sibling task instances reconciling a lost create never take it.

@@ -12,7 +12,8 @@ from airflow_provider_wan import metrics
 from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.operators.wan import WanTextToVideoOperator
 from tests.cost.statsd import StatsdListener
-from tests.operators.dag_runs import run_dag, xcom_of
+from tests.operators.dag_runs import AIRFLOW_3_3_PLUS, run_dag, xcom_of
+from tests.operators.test_one_billed_task import fail_first_try_after_success
 
 MODEL = "wan2.5-t2v-preview"
 FIELDS = {
@@ -80,3 +81,33 @@ def test_a_runs_metrics_match_the_emulators_counts(
     assert len(delays) == 4  # three seen by the trigger, one by the worker's wait
     assert all(0 <= s.value < 30_000 for s in delays)
     assert not any(key in line for line in statsd.lines for key in (wan_emulator.api_key, slow.api_key))
+
+
+@pytest.mark.parametrize("deferrable", [True, False])
+def test_a_retry_that_returns_the_same_video_does_not_count_it_twice(
+    statsd: StatsdListener,
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,
+    deferrable: bool,
+) -> None:
+    with DAG(dag_id, schedule=None, start_date=dt.datetime(2025, 1, 1)) as dag:
+        WanTextToVideoOperator(
+            task_id="generate",
+            prompt="a video worth keeping",
+            deferrable=deferrable,
+            retries=1,
+            retry_delay=dt.timedelta(0),
+            post_execute=fail_first_try_after_success,
+            **FIELDS,
+        )
+
+    ti = run_dag(dag)[("generate", -1)]
+
+    assert (ti.state, ti.try_number) == ("success", 2)
+    assert wan_emulator.create_count() == 1
+    mine = {"model": MODEL, "conn_id": "wan_default"}
+    # Airflow 3.3+ keeps the "reported" mark in the task state store; 3.1 has no store to keep it in
+    counted = 1 if AIRFLOW_3_3_PLUS else 2
+    assert statsd.total(metrics.TASK_SUCCEEDED, **mine) == counted
+    assert statsd.total(metrics.BILLED_SECONDS, **mine) == counted * 5
