@@ -116,12 +116,21 @@ async def _fetch(session: aiohttp.ClientSession, item: MediaInput) -> MediaFacts
                 raise InspectionRefused(item.parameter, "forbidden")
             if answer.status != 200:
                 raise InspectionRefused(item.parameter, "missing")
-            data = await answer.content.read(item.rule.max_bytes + 1)
+            data = await _read_up_to(answer.content, item.rule.max_bytes + 1)
     except (TimeoutError, asyncio.TimeoutError):
         raise InspectionRefused(item.parameter, "timeout") from None
     except aiohttp.ClientError:
         raise InspectionRefused(item.parameter, "missing") from None
     return await _inspected(item, data)
+
+
+async def _read_up_to(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """The body, or its first ``limit`` bytes: ``read(n)`` alone returns what has arrived so far, and
+    a clip or sound cut short reads as shorter than it is."""
+    data = bytearray()
+    while len(data) < limit and (chunk := await content.read(limit - len(data))):
+        data += chunk
+    return bytes(data)
 
 
 async def _inspected(item: MediaInput, data: bytes) -> MediaFacts | None:

@@ -18,6 +18,7 @@ class Served:
     body: bytes
     status: int = 200
     delay: float = 0.0
+    piece: int | None = None  # sent in pieces this long, a pause between them (a slow link)
 
 
 class MediaHost:
@@ -37,7 +38,12 @@ class MediaHost:
                     self.send_response(served.status)
                     self.send_header("Content-Length", str(len(served.body)))
                     self.end_headers()
-                    self.wfile.write(served.body)
+                    step = served.piece or len(served.body) or 1
+                    for start in range(0, len(served.body), step):
+                        self.wfile.write(served.body[start : start + step])
+                        self.wfile.flush()
+                        if served.piece:
+                            time.sleep(0.01)
                 except (BrokenPipeError, ConnectionResetError):
                     return  # the client gave up waiting (the timeout test)
 
@@ -48,8 +54,10 @@ class MediaHost:
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def put(self, path: str, body: bytes, status: int = 200, delay: float = 0.0) -> str:
-        self.files[path] = Served(body, status, delay)
+    def put(
+        self, path: str, body: bytes, status: int = 200, delay: float = 0.0, piece: int | None = None
+    ) -> str:
+        self.files[path] = Served(body, status, delay, piece)
         return self.url(path)
 
     def url(self, path: str) -> str:

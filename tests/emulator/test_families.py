@@ -13,6 +13,7 @@ from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.emulator import inputs as emulator_inputs
 
 from ..api.media_files import data_url, encode
+from ..operators.families import wav
 from .conftest import QUEUE_SECONDS, TASK_SECONDS, Api
 from .media_host import MediaHost, clip
 from .test_video import Probe, probe
@@ -348,6 +349,26 @@ def test_reference_videos_bill_their_real_seconds_up_to_the_cap(
     assert (usage[mixed]["input_video_duration"], usage[mixed]["duration"]) == (2.5, 4.5)  # cap 5/2 refs
     assert media.hits["/four.mp4"] == 2
     assert emulator.task(two_videos)["input_seconds"] == 4.5
+
+
+def test_inputs_that_arrive_in_pieces_are_read_whole(
+    api: Api, emulator: WanEmulator, media: MediaHost
+) -> None:
+    # read as far as the first pieces, the 3 s sound would be under driving_audio's 2 s minimum and the
+    # 4 s clip billed short
+    voice = media.put("/slow-voice.wav", wav(3), piece=4096)
+    walk = media.put("/slow-walk.mp4", clip(320, 320, 4), piece=4096)
+    sung = submit(
+        api, "wan2.7-i2v",
+        {"media": [media_item("first_frame", PORTRAIT), media_item("driving_audio", voice)]},
+        resolution="720P", duration=3,
+    )  # fmt: skip
+    danced = submit(
+        api, "wan2.7-r2v", {"media": [media_item("reference_video", walk)], "prompt": "Video 1 dances"},
+        resolution="720P", duration=2,
+    )  # fmt: skip
+    assert finished(api, emulator, sung)["output"]["task_status"] == "SUCCEEDED"
+    assert api.query(danced).json()["usage"]["input_video_duration"] == 4
 
 
 def test_counts_cover_every_family(api: Api, emulator: WanEmulator) -> None:

@@ -59,8 +59,11 @@ def run_dag(dag: DAG) -> dict[tuple[str, int], Any]:
 
 
 def xcom_of(ti: Any) -> Any:
-    """The return value a finished task instance pushed (mapped ones by their own map index)."""
-    return ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index)
+    """The return value a finished task instance pushed (mapped ones by their own map index); a task
+    that ended without one fails the test with its state, not with a ``None`` further on."""
+    value = ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index)
+    assert value is not None or ti.state == "success", f"{ti.task_id} ended {ti.state}, pushing nothing"
+    return value
 
 
 def check_re_attached_after_the_worker_died(
