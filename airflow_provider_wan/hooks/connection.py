@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 CONN_TYPE = "wan"
 DEFAULT_CONN_ID = "wan_default"
 RPS_EXTRA = "task_api_rps"  # connection extra: this process's share of the account's task-API budget
+PRICES_EXTRA = "prices"  # connection extra: the account's prices (airflow_provider_wan.cost)
 
 
 class WanConnectionError(WanValidationError):
@@ -40,6 +41,7 @@ class WanSettings:
     base_url: str
     api_key: str = field(repr=False)
     task_api_rps: float = VENDOR_TASK_API_RPS
+    prices: Any = field(default=None, compare=False)  # the ``prices`` extra, read with the rest
 
     @property
     def task_api_budget(self) -> TokenBucket:
@@ -64,7 +66,8 @@ def settings_from_connection(conn: Connection) -> WanSettings:
         )
     except WanValidationError as err:
         raise WanConnectionError(conn_id, err.parameter, err.value, err.allowed) from None
-    return WanSettings(conn_id, base_url, api_key, task_api_rps(conn_id, extra.get(RPS_EXTRA)))
+    rps = task_api_rps(conn_id, extra.get(RPS_EXTRA))
+    return WanSettings(conn_id, base_url, api_key, rps, extra.get(PRICES_EXTRA))
 
 
 def task_api_rps(conn_id: str, extra_value: Any) -> float:

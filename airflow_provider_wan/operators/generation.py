@@ -219,9 +219,9 @@ class WanGenerationOperator(SubmitsOnce):
         """
         from airflow_provider_wan import metrics
         from airflow_provider_wan.api.pricing import check_caps, estimate
-        from airflow_provider_wan.cost import ESTIMATE_KEY, connection_prices
+        from airflow_provider_wan.cost import ESTIMATE_KEY, configured_prices
 
-        charge = estimate(request, connection_prices(self.wan_conn_id))
+        charge = estimate(request, configured_prices(self.hook.settings.prices))
         self.log.info("Wan estimate: %s", charge.describe())
         context["ti"].xcom_push(key=ESTIMATE_KEY, value=charge.to_dict())
         check_caps(charge, max_cost=self.max_cost, max_billed_seconds=self.max_billed_seconds)
@@ -237,7 +237,7 @@ class WanGenerationOperator(SubmitsOnce):
         from airflow_provider_wan.cost import cost_after_success
 
         billed = request.billed_seconds(usage)
-        charge = cost_after_success(request, billed, usage, self.wan_conn_id, self.log)
+        charge = cost_after_success(request, billed, usage, self.hook.settings, self.log)
         self.log.info("Wan task %s billed %s", found["task_id"], charge.describe())
         if first_report:
             metrics.task_ended("SUCCEEDED", self.model, self.wan_conn_id)

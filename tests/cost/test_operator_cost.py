@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from typing import Any
 
 import pytest
-from airflow.sdk import DAG
+from airflow.sdk import DAG, BaseHook
 
 from airflow_provider_wan.api import WanValidationError
 from airflow_provider_wan.emulator import WanEmulator
@@ -178,3 +179,36 @@ def test_openlineage_run_facet_names_model_billed_seconds_and_cost(
         "USD",
     )
     assert facet.wanTaskId == xcom_of(ti)["task_id"]
+
+
+@pytest.mark.parametrize("deferrable", [False, True], ids=["in-worker", "deferred"])
+def test_prices_come_with_the_one_connection_read_of_each_worker_step(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    priced: dict[str, Any],
+    dag_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+    deferrable: bool,
+) -> None:
+    # on a secrets backend each read is a lookup: the estimate and the cost take the prices from the
+    # hook's settings, read once with the key (a deferred task resumes in a new step, which reads again)
+    account = {"wan2.5-t2v-preview": {"currency": "CNY", "480P silent": 0.3}}
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WAN_DEFAULT",
+        json.dumps({**json.loads(os.environ["AIRFLOW_CONN_WAN_DEFAULT"]), "extra": {"prices": account}}),
+    )
+    reads: list[str] = []
+    read = BaseHook.get_connection.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[BaseHook], conn_id: str) -> Any:
+        reads.append(conn_id)
+        return read(cls, conn_id)
+
+    monkeypatch.setattr(BaseHook, "get_connection", classmethod(counted))
+
+    ti = run_dag(one_task_dag(dag_id, deferrable=deferrable, **T2V))[("generate", -1)]
+
+    assert ti.state == "success"
+    assert xcom_of(ti)["cost"]["amount"] == 1.5  # 5 s at the connection's CNY 0.3
+    assert ti.xcom_pull(task_ids="generate", key="estimated_cost")["amount"] == 1.5
+    assert reads.count(wan_connection) == (2 if deferrable else 1)
