@@ -198,11 +198,11 @@ class WanGenerationOperator(SubmitsOnce):
             if self.deferrable:
                 self._defer(task.task_id)
             task = self._wait(context, task.task_id)
-        return self._succeed(context, task)
+        return self._succeed(context, task, request)
 
     def on_trigger_success(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         self.wan_task_id = str(event["wan_task_id"])
-        return self._succeed(context, event["task"])
+        return self._succeed(context, event["task"], self._requested())
 
     def on_kill(self) -> None:
         """Cancel the task if it is still ``PENDING`` (a ``RUNNING`` task cannot be cancelled)."""
@@ -299,12 +299,9 @@ class WanGenerationOperator(SubmitsOnce):
         request = self._requested()
         return request, inputs.with_stand_ins(request).validate()
 
-    def _shown_body(self) -> dict[str, Any]:
-        return self._requested().to_body()
-
-    def _fingerprint(self) -> str:
-        """The request and the account it goes to, as one digest (no key in it)."""
-        return request_fingerprint(self._shown_body(), self.hook.base_url, self.hook.settings.api_key)
+    def _fingerprint(self, request: WanRequest) -> str:
+        """The request (as shown) and the account it goes to, as one digest (no key in it)."""
+        return request_fingerprint(request.to_body(), self.hook.base_url, self.hook.settings.api_key)
 
     def _ready_to_send(self, context: Context, request: WanRequest) -> WanRequest:
         """``s3://`` inputs checked in S3 and presigned, the copy validated again, ``before_create`` run.
@@ -321,7 +318,9 @@ class WanGenerationOperator(SubmitsOnce):
         self.before_create(context, request)
         return to_send
 
-    def _succeed(self, context: Context, task: WanTask | dict[str, Any]) -> dict[str, Any]:
+    def _succeed(
+        self, context: Context, task: WanTask | dict[str, Any], request: WanRequest
+    ) -> dict[str, Any]:
         """The XCom result. The stored id stays (Airflow's ``[state_store] clear_on_success`` decides),
         so a failure after this point makes the retry return this same task rather than a new one; the
         store also marks the task ``reported``, so that retry does not count its success and billing
@@ -333,7 +332,7 @@ class WanGenerationOperator(SubmitsOnce):
         store = context.get("task_state_store")
         stored = store.get(STATE_KEY) if store is not None else None
         reported = isinstance(stored, dict) and stored.get("reported") == found["task_id"]
-        result = self.build_result(found, self._requested(), usage, first_report=not reported)
+        result = self.build_result(found, request, usage, first_report=not reported)
         if isinstance(stored, dict) and not reported:
             store.set(STATE_KEY, {**stored, "reported": found["task_id"]})  # type: ignore[union-attr]
         return result

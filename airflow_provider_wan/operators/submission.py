@@ -32,12 +32,8 @@ class SubmitsOnce(WaitsForTask):
     """Submitting a request at most once per task instance, whatever fails between two lines."""
 
     @abstractmethod
-    def _shown_body(self) -> dict[str, Any]:
-        """The create body as the task instance shows it (no presigned URL)."""
-
-    @abstractmethod
-    def _fingerprint(self) -> str:
-        """The request and the account it goes to, as one digest."""
+    def _fingerprint(self, request: WanRequest) -> str:
+        """The request (as shown) and the account it goes to, as one digest."""
 
     @abstractmethod
     def _ready_to_send(self, context: Context, request: WanRequest) -> WanRequest:
@@ -53,8 +49,8 @@ class SubmitsOnce(WaitsForTask):
         from airflow_provider_wan.hooks.wan import WanCreateUncertainError
 
         to_send = self._ready_to_send(context, request)
-        intent = Intent(self._fingerprint(), time.time())
-        record = {"request": self._shown_body(), "intent": intent.to_dict()}
+        intent = Intent(self._fingerprint(request), time.time())
+        record = {"request": request.to_body(), "intent": intent.to_dict()}
         if store is not None:
             store.set(STATE_KEY, record)
         sent = 1
@@ -98,10 +94,10 @@ class SubmitsOnce(WaitsForTask):
         stored = store.get(STATE_KEY) if store is not None else None
         stored = stored if isinstance(stored, dict) else {}
         if stored.get("wan_task_id"):
-            return self._reattach_by_id(context, stored)
+            return self._reattach_by_id(context, stored, request)
         intent = Intent.from_dict(stored.get("intent"))
         if intent is not None:
-            if intent.fingerprint != self._fingerprint():
+            if intent.fingerprint != self._fingerprint(request):
                 self.log.warning(
                     "An earlier try sent a create for a different request or connection and lost its "
                     "answer; that task cannot be told apart, submitting anew"
@@ -115,9 +111,11 @@ class SubmitsOnce(WaitsForTask):
             return self._reconcile(context, store, {}, request, Window.since(started, _now()))
         return None
 
-    def _reattach_by_id(self, context: Context, stored: dict[str, Any]) -> WanTask | None:
+    def _reattach_by_id(
+        self, context: Context, stored: dict[str, Any], request: WanRequest
+    ) -> WanTask | None:
         wan_task_id = str(stored["wan_task_id"])
-        if stored.get("request") != self._shown_body():
+        if stored.get("request") != request.to_body():
             self.log.warning(
                 "Wan task %s was submitted for a different request; submitting anew", wan_task_id
             )
