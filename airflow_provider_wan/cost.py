@@ -8,6 +8,7 @@ Both hold the JSON of :data:`~airflow_provider_wan.api.pricing.PRICES_FORMAT`, e
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_wan.api.errors import WanValidationError
@@ -52,12 +53,13 @@ def _json(source: str, value: Any) -> Any:
 
 
 def cost_after_success(
-    request: Any, billed_seconds: Any, usage: Any, settings: WanSettings, log: Any
+    request: Any, billed_seconds: Any, usage: Any, settings: Callable[[], WanSettings], log: Any
 ) -> Charge:
-    """What a succeeded task cost at the connection's prices. A price setting that broke since the
-    create was sent gives no amount, never a failure: the video is made and billed already."""
+    """What a succeeded task cost at the connection's prices. A price setting or connection that broke
+    since the create was sent gives no amount, never a failure: the video is made and billed already
+    (a resumed deferred task reads the connection afresh, hence ``settings`` is read here)."""
     try:
-        table = configured_prices(settings.prices)
+        table = configured_prices(settings().prices)
     except WanValidationError as error:
         log.warning("No cost for the Wan task: the prices cannot be read (%s)", error)
         table = {}

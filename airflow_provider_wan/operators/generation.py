@@ -237,7 +237,7 @@ class WanGenerationOperator(SubmitsOnce):
         from airflow_provider_wan.cost import cost_after_success
 
         billed = request.billed_seconds(usage)
-        charge = cost_after_success(request, billed, usage, self.hook.settings, self.log)
+        charge = cost_after_success(request, billed, usage, lambda: self.hook.settings, self.log)
         self.log.info("Wan task %s billed %s", found["task_id"], charge.describe())
         if first_report:
             metrics.task_ended("SUCCEEDED", self.model, self.wan_conn_id)

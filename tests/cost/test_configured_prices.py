@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
-from airflow_provider_wan.api import WanValidationError
-from airflow_provider_wan.cost import connection_prices
+from airflow_provider_wan.api import ImageToVideoRequest, WanValidationError
+from airflow_provider_wan.cost import connection_prices, cost_after_success
+from airflow_provider_wan.hooks.wan import WanHook
+
+log = logging.getLogger(__name__)
 
 
 def _connection(monkeypatch: pytest.MonkeyPatch, extra: dict[str, object]) -> str:
@@ -44,3 +48,24 @@ def test_a_bad_setting_names_where_it_is(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(WanValidationError) as raised:
         connection_prices(_connection(monkeypatch, {"prices": {"wan2.6-t2v": {"720P": 1}}}))
     assert raised.value.parameter == "extra.prices['wan2.6-t2v'].currency"
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{"extra": {"prices": "{not json"}}, {"password": ""}],
+    ids=["prices", "key"],
+)
+def test_a_connection_broken_after_the_create_gives_no_cost_not_a_failure(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, broken: dict[str, object]
+) -> None:
+    monkeypatch.delenv("AIRFLOW__WAN__PRICES", raising=False)
+    conn_id = _connection(monkeypatch, {})
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WAN_PRICED", json.dumps({"conn_type": "wan", "password": "sk-test", **broken})
+    )
+    request = ImageToVideoRequest(model="wan2.1-i2v-turbo", img_url="https://pictures.example/a.png")
+
+    charge = cost_after_success(request, 5, {"video_duration": 5}, lambda: WanHook(conn_id).settings, log)
+
+    assert (charge.billed_seconds, charge.amount) == (5, None)
+    assert "No cost for the Wan task" in caplog.text
