@@ -19,7 +19,10 @@ Defaults: one key ``sk-emulator``; tasks take ``task_seconds=2`` from create to 
 ``queue_seconds=0.2`` ``PENDING``; account limits on (``limits=False`` or ``--no-limits`` turns them off);
 region ``ap-southeast-1`` in list rows.
 
-Choices the contract leaves open *(assumed)*:
+Choices the contract leaves open *(assumed)*; where the provider's money or waiting depends on one, the
+emulator can play another reading the vendor's pages allow (``readings=Readings(...)``,
+``set_readings(...)``, ``wan-emulator --list-refused 403 --list-utc-offset 8 --orig-prompt normalised
+--usage-shape text``; see :class:`~.settings.Readings`), so tests check the provider under both:
 
 * times are UTC, both in answers (``YYYY-MM-DD HH:mm:ss.SSS``) and in the list call's filters;
 * a request without ``seed`` gets one derived from its prompt (without one, from its inputs), so the

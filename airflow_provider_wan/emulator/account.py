@@ -20,13 +20,13 @@ from airflow_provider_wan.emulator.clock import Clock
 from airflow_provider_wan.emulator.inputs import MediaFacts
 from airflow_provider_wan.emulator.intake import Draft, default_seed, draft, flagged_input, judge
 from airflow_provider_wan.emulator.limits import FamilyPool, task_api_budget, task_api_refusal
-from airflow_provider_wan.emulator.listing import ListQuery
+from airflow_provider_wan.emulator.listing import ListQuery, list_refusal
 from airflow_provider_wan.emulator.media import VideoKey
 from airflow_provider_wan.emulator.records import CallRecords
-from airflow_provider_wan.emulator.settings import Settings
+from airflow_provider_wan.emulator.settings import Readings, Settings
 from airflow_provider_wan.emulator.signing import VideoSigner
 from airflow_provider_wan.emulator.tasks import DAY, TaskRecord
-from airflow_provider_wan.emulator.usage import usage_of
+from airflow_provider_wan.emulator.usage import usage_as_text, usage_of
 
 
 class Account:
@@ -79,6 +79,14 @@ class Account:
                 task_seconds=old.task_seconds if task_seconds is None else task_seconds,
                 queue_seconds=old.queue_seconds if queue_seconds is None else queue_seconds,
             )
+
+    def set_readings(self, **changes: Any) -> Readings:
+        """Play another reading of the contract where it is an assumption (see :class:`.Readings`);
+        ``reset()`` restores the emulator's own."""
+        with self.lock:
+            readings = self.settings.readings.with_changes(**changes)
+            self.settings = replace(self.settings, readings=readings)
+            return readings
 
     def task_dict(self, task_id: str) -> dict[str, Any] | None:
         with self.lock:
@@ -188,10 +196,12 @@ class Account:
             self._refresh(task, now)
             succeeded = task.status is TaskStatus.SUCCEEDED
             video_url = video_base + self.signer.signed_path(task) if succeeded else None
-            body = {"request_id": new_id(), "output": task.answer_output(video_url)}
+            readings = self.settings.readings
+            body = {"request_id": new_id(), "output": task.answer_output(video_url, readings)}
             if succeeded:
                 assert task.output is not None
-                body["usage"] = usage_of(task.request, task.spec, task.output, task.input_seconds)
+                usage = usage_of(task.request, task.spec, task.output, task.input_seconds)
+                body["usage"] = usage_as_text(usage) if readings.usage_shape == "text" else usage
             return Answer(200, body)
 
     def cancel(self, task_id: str) -> Answer:
@@ -209,9 +219,12 @@ class Account:
 
     def list(self, params: dict[str, str]) -> Answer:
         with self.lock:
+            readings = self.settings.readings
+            if readings.list_refused is not None:
+                return list_refusal(readings.list_refused)
             now = self.clock.now()
             try:
-                query = ListQuery.parse(params, now)
+                query = ListQuery.parse(params, now, utc_offset_hours=readings.list_utc_offset)
             except ValueError as error:
                 return error_answer(400, "InvalidParameter", str(error))
             for pool in self._pools.values():

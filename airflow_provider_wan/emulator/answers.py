@@ -10,6 +10,8 @@ from typing import Any
 MESSAGES = {
     "InvalidApiKey": "Invalid API-key provided.",
     "AccessDenied": "current user api does not support synchronous calls",
+    "ListAccessDenied": "Access denied: this API key may not list the tasks of the account.",
+    "NotFound": "The requested resource does not exist.",
     "ModelNotExist": "Model not exist.",
     "UrlError": "url error, please check url!",
     "BodyInvalid": "Required body invalid, please check the request body format.",

@@ -10,6 +10,7 @@ from types import FrameType
 
 from airflow_provider_wan.api.budget import VENDOR_TASK_API_RPS, parse_rate
 from airflow_provider_wan.emulator.server import DEFAULT_API_KEY, WanEmulator
+from airflow_provider_wan.emulator.settings import LIST_REFUSALS, ORIG_PROMPTS, USAGE_SHAPES, Readings
 
 
 def parser() -> argparse.ArgumentParser:
@@ -44,6 +45,24 @@ def parser() -> argparse.ArgumentParser:
     )
     parse.add_argument("--queue-limit", type=int, default=500, help="tasks waiting per family (default 500)")
     parse.add_argument("--no-prerender", action="store_true", help="render videos at first download only")
+    readings = parse.add_argument_group(
+        "readings", "play another reading of the contract where it is an assumption (default: the provider's)"
+    )
+    readings.add_argument(
+        "--list-refused", type=int, choices=LIST_REFUSALS, help="refuse every list call with this status"
+    )
+    readings.add_argument(
+        "--list-utc-offset",
+        type=float,
+        default=0.0,
+        help="hours east of UTC the list call reads start_time/end_time in (default 0; 8: Beijing time)",
+    )
+    readings.add_argument(
+        "--orig-prompt", choices=ORIG_PROMPTS, default="as-sent", help="how answers show orig_prompt"
+    )
+    readings.add_argument(
+        "--usage-shape", choices=USAGE_SHAPES, default="numbers", help="how answers write usage numbers"
+    )
     return parse
 
 
@@ -55,7 +74,12 @@ def _rate(text: str) -> float | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    parse = parser()
+    args = parse.parse_args(argv)
+    try:
+        readings = Readings(args.list_refused, args.list_utc_offset, args.orig_prompt, args.usage_shape)
+    except ValueError as error:
+        parse.error(str(error))
     emulator = WanEmulator(
         api_key=args.api_key,
         task_seconds=args.task_seconds,
@@ -71,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         creates_per_second=args.creates_per_second,
         queue_limit=args.queue_limit,
         prerender=not args.no_prerender,
+        readings=readings,
     )
     stop = threading.Event()
 

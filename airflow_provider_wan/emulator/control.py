@@ -14,6 +14,8 @@ No authentication *(the emulator listens on loopback for tests)*; these calls ar
                                              ``{"task_api_rate": 10}`` (or null): query, cancel
                                              and list requests a second (either key, or both)
 ``POST   /_emulator/timing``                 ``{"task_seconds"?, "queue_seconds"?}`` for new tasks
+``POST   /_emulator/readings``               ``{"list_refused": 403, ...}``: another reading of the
+                                             contract (``WanEmulator.set_readings``)
 ``POST   /_emulator/creates``                ``{"api_key"?, "prompt"?, "include_refused"?}`` → ``{"count"}``
 ``GET    /_emulator/requests``               ``{"requests": [...]}``: the request log
 ``GET    /_emulator/video-authorization``    ``{"requests": [...]}``: downloads that sent Authorization
@@ -45,6 +47,7 @@ def add_control_routes(app: web.Application, emulation: Emulation) -> None:
         ("DELETE", "/faults", control.clear_faults),
         ("POST", "/limits", control.limits),
         ("POST", "/timing", control.timing),
+        ("POST", "/readings", control.readings),
         ("POST", "/creates", control.creates),
         ("GET", "/requests", control.requests),
         ("GET", "/video-authorization", control.video_authorization),
@@ -118,6 +121,9 @@ class _Control:
         )
         settings = self.emulation.account.settings
         return {"task_seconds": settings.task_seconds, "queue_seconds": settings.queue_seconds}
+
+    def readings(self, request: web.Request, payload: dict[str, Any]) -> Any:
+        return {"readings": self.emulation.account.set_readings(**payload).to_dict()}
 
     def creates(self, request: web.Request, payload: dict[str, Any]) -> Any:
         count = self.emulation.account.records.create_count(

@@ -61,6 +61,7 @@ class Emulation:
                 "task_api_rate": account.settings.task_api_rate,
                 "task_seconds": account.settings.task_seconds,
                 "queue_seconds": account.settings.queue_seconds,
+                "readings": account.settings.readings.to_dict(),
                 "faults": self.faults.snapshot(),
                 "renders": self.renderer.cache.renders,
             }

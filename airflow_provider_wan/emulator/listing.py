@@ -1,4 +1,5 @@
-"""The list call: its filters and paging (window at most 24 hours, newest first) and its flat rows."""
+"""The list call: its filters and paging (window at most 24 hours, newest first), its flat rows, and the
+refusal it answers under the ``list_refused`` reading."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from airflow_provider_wan.api import TaskStatus
+from airflow_provider_wan.emulator.answers import MESSAGES, Answer, error_answer
 from airflow_provider_wan.emulator.tasks import DAY, TaskRecord
 
 LIST_TIME_FORMAT = "%Y%m%d%H%M%S"
@@ -27,10 +29,14 @@ class ListQuery:
     page_size: int
 
     @classmethod
-    def parse(cls, params: dict[str, str], now: float) -> ListQuery:
-        """The list call's filters; the window defaults to the last 24 hours and may not exceed them."""
-        end = _list_time(params, "end_time")
-        start = _list_time(params, "start_time")
+    def parse(cls, params: dict[str, str], now: float, *, utc_offset_hours: float = 0.0) -> ListQuery:
+        """The list call's filters; the window defaults to the last 24 hours and may not exceed them.
+
+        ``start_time`` and ``end_time`` are read as local times ``utc_offset_hours`` east of UTC (0: UTC,
+        the emulator's own reading *(assumed)*; 8: Beijing time)."""
+        shift = utc_offset_hours * 3600.0
+        end = _list_time(params, "end_time", shift)
+        start = _list_time(params, "start_time", shift)
         if end is None:
             end = start + DAY if start is not None else now
         if start is None:
@@ -72,7 +78,7 @@ class ListQuery:
         }
 
 
-def _list_time(params: dict[str, str], name: str) -> float | None:
+def _list_time(params: dict[str, str], name: str, shift: float) -> float | None:
     value = params.get(name)
     if not value:
         return None
@@ -80,7 +86,15 @@ def _list_time(params: dict[str, str], name: str) -> float | None:
         moment = datetime.strptime(value, LIST_TIME_FORMAT)
     except ValueError:
         raise ValueError(f"{name} must be YYYYMMDDhhmmss, got {value!r}") from None
-    return (moment - datetime(1970, 1, 1)) / timedelta(seconds=1)
+    return (moment - datetime(1970, 1, 1)) / timedelta(seconds=1) - shift
+
+
+def list_refusal(status: int) -> Answer:
+    """The list call refused: 403 ``AccessDenied`` (a key that may query tasks but not list the
+    account's) or 404 (no list endpoint where the key's requests go)."""
+    if status == 403:
+        return error_answer(403, "AccessDenied", MESSAGES["ListAccessDenied"])
+    return error_answer(404, "NotFound", MESSAGES["NotFound"])
 
 
 def _list_int(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:

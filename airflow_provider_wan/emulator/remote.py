@@ -42,6 +42,9 @@ class RemoteEmulator:
     def set_timing(self, task_seconds: float | None = None, queue_seconds: float | None = None) -> None:
         self._call("POST", "/timing", {"task_seconds": task_seconds, "queue_seconds": queue_seconds})
 
+    def set_readings(self, **changes: Any) -> dict[str, Any]:
+        return dict(self._call("POST", "/readings", changes)["readings"])
+
     def create_count(
         self, api_key: str | None = None, prompt: str | None = None, *, include_refused: bool = False
     ) -> int:

@@ -14,7 +14,7 @@ from airflow_provider_wan.api.budget import VENDOR_TASK_API_RPS
 from airflow_provider_wan.emulator.app import API_PREFIX, build_app
 from airflow_provider_wan.emulator.core import Emulation
 from airflow_provider_wan.emulator.media import DEFAULT_CACHE_DIR, VideoCache
-from airflow_provider_wan.emulator.settings import Settings
+from airflow_provider_wan.emulator.settings import Readings, Settings
 
 DEFAULT_API_KEY = "sk-emulator"
 
@@ -28,7 +28,8 @@ class WanEmulator:
     ``max_running`` and ``queue_limit`` override the model's), and ``task_api_rate`` query, cancel and
     list requests a second per account (20; ``None`` lifts only that one);
     ``api_keys`` adds more keys of the same account; ``cache_dir`` (None: memory only) keeps rendered
-    videos across runs. The methods below are thread-safe and act at once.
+    videos across runs; ``readings`` plays another reading of the contract where it is an assumption
+    (:class:`~.settings.Readings`). The methods below are thread-safe and act at once.
     """
 
     def __init__(
@@ -51,6 +52,7 @@ class WanEmulator:
         prerender: bool = True,
         fault_seed: int | None = None,
         cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
+        readings: Readings | None = None,
     ) -> None:
         self.settings = Settings(
             api_keys=(api_key, *api_keys),
@@ -64,6 +66,7 @@ class WanEmulator:
             max_running=max_running,
             creates_per_second=creates_per_second,
             region=region,
+            readings=readings or Readings(),
         )
         self.host = host
         self.port = port
@@ -221,6 +224,12 @@ class WanEmulator:
         """Change ``task_seconds`` / ``queue_seconds`` for tasks created from now on, e.g. to keep one
         test's tasks RUNNING for an hour on the shared plugin emulator; ``reset()`` restores them."""
         self.emulation.account.set_timing(task_seconds, queue_seconds)
+
+    def set_readings(self, **changes: Any) -> Readings:
+        """Play another reading of the contract where it is an assumption, e.g.
+        ``set_readings(list_refused=403)`` or ``set_readings(list_utc_offset=8)`` (see
+        :class:`~.settings.Readings`); ``reset()`` restores the emulator's own."""
+        return self.emulation.account.set_readings(**changes)
 
     def create_count(
         self, api_key: str | None = None, prompt: str | None = None, *, include_refused: bool = False

@@ -17,9 +17,22 @@ from airflow_provider_wan.api import OutputSpec, TaskStatus, WanRequest
 from airflow_provider_wan.api.responses import format_time
 from airflow_provider_wan.emulator.clock import utc
 from airflow_provider_wan.emulator.media import VideoKey
+from airflow_provider_wan.emulator.settings import Readings
 from airflow_provider_wan.emulator.usage import gives_actual_prompt
 
 DAY = 24 * 3600.0
+_FULL_WIDTH = str.maketrans(",.!?:;", "\uff0c\u3002\uff01\uff1f\uff1a\uff1b")
+_FINAL_STOPS = ".\u3002\uff0e"
+
+
+def normalised_prompt(prompt: str) -> str:
+    """``orig_prompt`` as the ``normalised`` reading shows it, every change at once that the vendor's
+    example pairs show (internal whitespace collapsed, ASCII punctuation turned full-width, the final
+    stop dropped, a trailing space added)."""
+    text = " ".join(prompt.split()).translate(_FULL_WIDTH).rstrip(_FINAL_STOPS)
+    return text + " "
+
+
 PROMPT_EXTENSION = " Cinematic lighting, smooth camera movement, rich detail."  # (assumed) the rewrite
 
 
@@ -88,8 +101,9 @@ class TaskRecord:
             "ended_at": self.ended_at,
         }
 
-    def answer_output(self, video_url: str | None) -> dict[str, Any]:
-        """The ``output`` of a query answer about this task (``video_url`` once it has succeeded)."""
+    def answer_output(self, video_url: str | None, readings: Readings) -> dict[str, Any]:
+        """The ``output`` of a query answer about this task (``video_url`` once it has succeeded), as the
+        ``orig_prompt`` and ``usage_shape`` readings shape it."""
         output: dict[str, Any] = {"task_id": self.task_id, "task_status": self.status.value}
         if video_url is not None:
             output["video_url"] = video_url
@@ -99,8 +113,14 @@ class TaskRecord:
         if self.ended_at is not None:
             output["end_time"] = self.stamp(self.ended_at)
         if self.request.prompt is not None:
-            output["orig_prompt"] = self.request.prompt
-        if self.status is TaskStatus.SUCCEEDED and gives_actual_prompt(self.request, self.spec):
+            prompt = self.request.prompt
+            normalised = readings.orig_prompt == "normalised"
+            output["orig_prompt"] = normalised_prompt(prompt) if normalised else prompt
+        if (
+            self.status is TaskStatus.SUCCEEDED
+            and readings.usage_shape != "text"
+            and gives_actual_prompt(self.request, self.spec)
+        ):
             output["actual_prompt"] = self.rendered_prompt + PROMPT_EXTENSION
         if self.failure is not None and self.status is TaskStatus.FAILED:
             output["code"], output["message"] = self.failure

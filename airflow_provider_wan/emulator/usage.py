@@ -52,6 +52,17 @@ def usage_of(request: WanRequest, spec: Any, out: OutputSpec, input_seconds: flo
     return {**_billed(out, 0.0), "SR": tier, **sound}
 
 
+def usage_as_text(usage: dict[str, Any]) -> dict[str, Any]:
+    """``usage`` as the SDK samples show it (the ``usage_shape="text"`` reading): ``SR`` as a string,
+    ``duration`` as a float."""
+    shaped = dict(usage)
+    if "SR" in shaped:
+        shaped["SR"] = str(shaped["SR"])
+    if isinstance(shaped.get("duration"), (int, float)):
+        shaped["duration"] = float(shaped["duration"])
+    return shaped
+
+
 def gives_actual_prompt(request: WanRequest, spec: Any) -> bool:
     """Whether a succeeded task's answer has ``actual_prompt``: when the prompt was extended, on the
     families whose answers list it (text-to-video, keyframes, first-frame i2v before wan2.6)."""

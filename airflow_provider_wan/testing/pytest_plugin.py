@@ -17,7 +17,9 @@ ini options: ``wan_airflow_isolated_home`` (default false: set it when test modu
 files import Airflow at their top, so the isolated home is in place before pytest loads them),
 ``wan_emulator_task_seconds`` (2), ``wan_emulator_queue_seconds`` (0.2), ``wan_emulator_limits`` (true:
 the real service's account limits), ``wan_emulator_task_api_rate`` (20: query, cancel and list requests a
-second the account takes; ``none`` lifts that limit alone).
+second the account takes; ``none`` lifts that limit alone), ``wan_emulator_readings`` (another reading of
+the contract where it is an assumption, e.g. ``list-refused=403 list-utc-offset=8 orig-prompt=normalised
+usage-shape=text``; ``wan_emulator.set_readings(...)`` does it for one test).
 
 pytest loads this module in every project that installs the package, so it imports only the standard
 library; Airflow, aiohttp, boto3 and moto load when a fixture that needs them is first used.
@@ -35,6 +37,7 @@ from airflow_provider_wan.testing import isolate_airflow_home
 
 if TYPE_CHECKING:
     from airflow_provider_wan.emulator.server import WanEmulator
+    from airflow_provider_wan.emulator.settings import Readings
     from airflow_provider_wan.testing.dag_runs import WanAirflow
     from airflow_provider_wan.testing.s3 import WanS3
 
@@ -55,6 +58,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "wan_emulator_task_api_rate",
         "Wan emulator: query, cancel and list requests a second per account ('none': unlimited)",
         default="20",
+    )
+    parser.addini(
+        "wan_emulator_readings",
+        "Wan emulator: another reading of the contract, e.g. 'list-refused=403 list-utc-offset=8'",
+        default="",
     )
 
 
@@ -83,6 +91,7 @@ def wan_emulator_server(pytestconfig: pytest.Config) -> Iterator[WanEmulator]:
         queue_seconds=float(pytestconfig.getini("wan_emulator_queue_seconds")),
         limits=bool(pytestconfig.getini("wan_emulator_limits")),
         task_api_rate=_rate_option(pytestconfig, "wan_emulator_task_api_rate"),
+        readings=_readings_option(pytestconfig),
     ) as emulator:
         yield emulator
 
@@ -94,6 +103,15 @@ def _rate_option(config: pytest.Config, name: str) -> float | None:
         return parse_rate(str(config.getini(name)))
     except ValueError as error:
         raise pytest.UsageError(f"ini option {name}: {error}") from None
+
+
+def _readings_option(config: pytest.Config) -> Readings:
+    from airflow_provider_wan.emulator.settings import Readings
+
+    try:
+        return Readings.parse(str(config.getini("wan_emulator_readings")))
+    except ValueError as error:
+        raise pytest.UsageError(f"ini option wan_emulator_readings: {error}") from None
 
 
 @pytest.fixture

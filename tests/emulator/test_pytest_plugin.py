@@ -256,6 +256,33 @@ def test_configured(wan_emulator):
     result.assert_outcomes(passed=1)
 
 
+def test_plugin_readings_option(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI + "wan_emulator_readings = list-refused=404 orig-prompt=normalised\n")
+    pytester.makepyfile(
+        test_readings="""
+def test_readings(wan_emulator):
+    assert wan_emulator.state()["readings"]["list_refused"] == 404
+    wan_emulator.set_readings(list_refused=None, usage_shape="text")
+    assert wan_emulator.state()["readings"]["usage_shape"] == "text"
+
+def test_reset_for_the_next_test(wan_emulator):
+    readings = wan_emulator.state()["readings"]
+    assert (readings["list_refused"], readings["orig_prompt"], readings["usage_shape"]) == (
+        404, "normalised", "numbers"
+    )
+"""
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=2)
+
+
+def test_plugin_readings_option_refuses_a_bad_reading(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI + "wan_emulator_readings = list-refused=500\n")
+    pytester.makepyfile(test_bad="def test_bad(wan_emulator):\n    pass\n")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
+    assert "ini option wan_emulator_readings: list_refused=500" in result.stdout.str() + result.stderr.str()
+
+
 def test_plugin_task_api_rate_option(pytester: pytest.Pytester) -> None:
     pytester.makeini(INI + "wan_emulator_task_api_rate = 5\n")
     pytester.makepyfile(
