@@ -212,10 +212,10 @@ def _dearer_readings(
     said = []
     if sound.has_audio is None and prices.rate(tier, True) != prices.rate(tier, False):
         why = sound.doubt or f"the sound of {model!r} is not known"
-        said.append(f"{why}: priced at the dearer of its sound and silent rates")
+        said.append(f"{why}: the dearer of its sound and silent rates applies")
     if tier is None and len({prices.rate(t, sound.has_audio) for t in TIERS}) > 1:
         said.append(
-            f"size or resolution: the tier of {model!r} is not known: priced at the dearest of its tiers"
+            f"size or resolution: the tier of {model!r} is not known: the dearest of its tiers' rates applies"
         )
     return tuple(said)
 

@@ -192,8 +192,8 @@ def test_wan25_audio_false_is_capped_at_the_sound_price_with_a_warning(
     assert "max_cost=1.2: the estimate for wan2.5-t2v-preview is 10 s x USD 0.15/s = USD 1.5" in logged
     assert (
         "Wan estimate: audio=False: the vendor's older pages make wan2.5-t2v-preview silent, its newer "
-        "ones say only the wan2.1 and wan2.2 models make silent videos: priced at the dearer of its sound "
-        "and silent rates"
+        "ones say only the wan2.1 and wan2.2 models make silent videos: the dearer of its sound and "
+        "silent rates applies"
     ) in logged
     estimate = ti.xcom_pull(task_ids="generate", key="estimated_cost")
     assert (estimate["amount"], estimate["sound"]) == (1.5, None)
