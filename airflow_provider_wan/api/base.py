@@ -17,7 +17,13 @@ from airflow_provider_wan.api.checks import check_common, require_text, require_
 from airflow_provider_wan.api.endpoints import CREATE_PATH
 from airflow_provider_wan.api.errors import WanValidationError
 from airflow_provider_wan.api.media import MediaInput, check_inputs, needs_oss_resolve
-from airflow_provider_wan.api.models import resolve_in, unknown_model_warning
+from airflow_provider_wan.api.models import (
+    DISPUTED,
+    BilledSound,
+    makes_sound,
+    resolve_in,
+    unknown_model_warning,
+)
 from airflow_provider_wan.api.responses import parse_number
 
 Request = TypeVar("Request", bound="WanRequest")
@@ -31,6 +37,8 @@ class FamilySpec(Protocol):
     def family(self) -> str: ...
     @property
     def prompt_limit(self) -> int: ...
+    @property
+    def sound(self) -> str: ...
     @property
     def fps(self) -> int: ...
     @property
@@ -134,11 +142,34 @@ class WanRequest:
         """Seconds a finished task of this request is billed for (see :func:`billed_seconds`)."""
         return billed_seconds(usage)
 
+    def billed_sound(self) -> BilledSound:
+        """The sound a successful task of this (valid) request is billed for: the sound it makes, not
+        known where the vendor's pages disagree on it or the model is unknown."""
+        audio = getattr(self, "audio", None)
+        spec = self.spec
+        if spec is None:
+            if audio is True:
+                return BilledSound(True)  # billed only if the model makes sound
+            shown = "audio not set" if audio is None else f"audio={audio!r}"
+            return BilledSound(None, f"{shown}: {self.model!r} is a model this provider does not know")
+        has_audio = self._has_audio(spec)
+        if not has_audio and spec.sound == DISPUTED:
+            return BilledSound(
+                None,
+                f"audio=False: the vendor's older pages make {spec.family} silent, its newer ones say "
+                "only the wan2.1 and wan2.2 models make silent videos",
+            )
+        return BilledSound(has_audio)
+
     def _check_model_independent(self) -> list[str]:
         return []
 
     def _check_model(self, spec: Any) -> list[str]:
         return []
+
+    def _has_audio(self, spec: Any) -> bool:
+        """Whether a valid request of this family, of the model ``spec``, makes a video with sound."""
+        return makes_sound(spec.sound, getattr(self, "audio", None))
 
     @classmethod
     def _decode_inputs(cls, inputs: dict[str, Any]) -> dict[str, Any]:

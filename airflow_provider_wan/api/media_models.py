@@ -9,9 +9,8 @@ from dataclasses import dataclass, replace
 
 from airflow_provider_wan.api.checks import default_duration
 from airflow_provider_wan.api.media import MB
-from airflow_provider_wan.api.models import SIZE_TIERS
+from airflow_provider_wan.api.models import ALWAYS, OPTIONAL, SILENT, SIZE_TIERS
 
-ALWAYS, OPTIONAL, SILENT = "always", "optional", "silent"  # sound: made always, `audio` switch, never
 BEIJING_SINGAPORE = ("cn-beijing", "ap-southeast-1")
 BEIJING = ("cn-beijing",)
 EVERYWHERE = ("cn-beijing", "ap-southeast-1", "us-east-1", "eu-central-1")
@@ -27,7 +26,7 @@ class MediaSpec:
     default_resolution: str | None
     durations: tuple[int, ...]
     prompt_limit: int
-    sound: str
+    sound: str  # ALWAYS, OPTIONAL or SILENT (api.models' vocabulary)
     image_max_bytes: int = 20 * MB
     takes_audio_url: bool = False
     shot_type: bool = False

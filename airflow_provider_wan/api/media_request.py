@@ -10,7 +10,8 @@ from airflow_provider_wan.api.base import WanRequest
 from airflow_provider_wan.api.checks import check_duration, require_choice
 from airflow_provider_wan.api.errors import WanValidationError
 from airflow_provider_wan.api.media import MediaInput, MediaRule
-from airflow_provider_wan.api.media_models import ALWAYS, OPTIONAL, MediaSpec, pixels_from_input
+from airflow_provider_wan.api.media_models import MediaSpec, pixels_from_input
+from airflow_provider_wan.api.models import check_audio
 from airflow_provider_wan.api.request import OutputSpec
 
 
@@ -35,13 +36,7 @@ class MediaRequest(WanRequest):
         family = spec.family
         check_duration(self.duration, spec.durations, family)
         require_choice("resolution", getattr(self, "resolution", None), spec.resolutions, family)
-        audio = getattr(self, "audio", None)
-        if audio is False and spec.sound == ALWAYS:
-            raise WanValidationError(
-                "audio", audio, f"{family} always makes sound; only -flash models go silent"
-            )
-        if audio and spec.sound not in (ALWAYS, OPTIONAL):
-            raise WanValidationError("audio", audio, f"{family} makes silent videos only")
+        check_audio(getattr(self, "audio", None), spec, self.MODELS)
         shot_type = getattr(self, "shot_type", None)
         if shot_type is not None and not spec.shot_type:
             raise WanValidationError("shot_type", shot_type, "only wan2.6 models take it")
@@ -49,9 +44,6 @@ class MediaRequest(WanRequest):
 
     def _check_family(self, spec: MediaSpec) -> list[str]:
         return []
-
-    def _has_audio(self, spec: MediaSpec) -> bool:
-        return spec.sound == ALWAYS or (spec.sound == OPTIONAL and getattr(self, "audio", None) is not False)
 
     def output(self, image_size: tuple[int, int] | None = None) -> OutputSpec:
         """What a valid request produces; the aspect follows the input picture of ``image_size`` (first

@@ -6,12 +6,47 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from airflow_provider_wan.api.checks import default_duration
+from airflow_provider_wan.api.errors import WanValidationError
 
 RESOLUTIONS = ("720P", "1080P")
 RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
+
+# How a model family makes sound, the one vocabulary of every family's table (its spec's ``sound``):
+ALWAYS = "always"  # every video has sound; `audio=False` is refused
+OPTIONAL = "optional"  # sound unless `audio=False`, documented to make it silent and billed as silent
+DISPUTED = "disputed"  # `audio=False` silent on older vendor pages, not on newer: sent, priced the dearer
+SILENT = "silent"  # never sound; `audio=True` (and `audio_url`) refused
+SOUND_SWITCHES = (OPTIONAL, DISPUTED)  # the families whose `audio=False` is sent
+
+
+def makes_sound(sound: str, audio: Any) -> bool:
+    """Whether a family whose sound is ``sound`` makes a video with sound, given the ``audio`` switch."""
+    return sound == ALWAYS or (sound in SOUND_SWITCHES and audio is not False)
+
+
+def check_audio(audio: Any, spec: Any, table: Mapping[str, Any]) -> None:
+    """Refuse an ``audio`` switch the family cannot honour, naming the models of ``table`` that take it:
+    ``audio=False`` on an always-sound model would be sent and billed as sound."""
+    if audio is False and spec.sound == ALWAYS:
+        takers = sorted({other.family for other in table.values() if other.sound in SOUND_SWITCHES})
+        allowed = f"{spec.family} always makes sound; audio=False is taken only by {', '.join(takers)}"
+        raise WanValidationError("audio", audio, allowed)
+    if audio and spec.sound == SILENT:
+        raise WanValidationError("audio", audio, f"{spec.family} makes silent videos only")
+
+
+@dataclass(frozen=True)
+class BilledSound:
+    """The sound a successful task is billed for: ``has_audio`` True (sound), False (silent), or None
+    where the vendor's pages disagree or are silent about it (then ``doubt`` names the field and why,
+    and prices take the dearer reading)."""
+
+    has_audio: bool | None
+    doubt: str | None = None
+
 
 # Pixels of each ``size`` tier (wan2.1-2.6), by ratio.
 SIZE_TIERS: dict[str, dict[str, str]] = {
@@ -60,7 +95,7 @@ class ModelSpec:
     default_size: str
     durations: tuple[int, ...]
     prompt_limit: int
-    has_sound: bool
+    sound: str  # ALWAYS, DISPUTED or SILENT
     fps: int
     shot_type: bool = False
     uses_resolution: bool = False
@@ -85,16 +120,16 @@ _SPAN_2_15 = tuple(range(2, 16))
 MODELS: dict[str, ModelSpec] = {
     spec.family: spec
     for spec in (
-        ModelSpec("wanx2.1-t2v-turbo", ("480P", "720P"), "1280*720", (5,), 800, False, 30,
+        ModelSpec("wanx2.1-t2v-turbo", ("480P", "720P"), "1280*720", (5,), 800, SILENT, 30,
                   max_running=2, creates_per_second=2),
-        ModelSpec("wanx2.1-t2v-plus", ("720P",), "1280*720", (5,), 800, False, 30,
+        ModelSpec("wanx2.1-t2v-plus", ("720P",), "1280*720", (5,), 800, SILENT, 30,
                   max_running=2, creates_per_second=2),
-        ModelSpec("wan2.2-t2v-plus", ("480P", "1080P"), "1920*1080", (5,), 800, False, 30,
+        ModelSpec("wan2.2-t2v-plus", ("480P", "1080P"), "1920*1080", (5,), 800, SILENT, 30,
                   max_running=2, creates_per_second=2),
-        ModelSpec("wan2.5-t2v-preview", ("480P", "720P", "1080P"), "1920*1080", (5, 10), 1500, True, 24),
-        ModelSpec("wan2.6-t2v", ("720P", "1080P"), "1920*1080", _SPAN_2_15, 1500, True, 30, shot_type=True),
-        ModelSpec("wan2.6-t2v-us", ("720P", "1080P"), "1920*1080", (5, 10), 1500, True, 30, shot_type=True),
-        ModelSpec("wan2.7-t2v", (), "1920*1080", _SPAN_2_15, 5000, True, 30, uses_resolution=True),
+        ModelSpec("wan2.5-t2v-preview", ("480P", "720P", "1080P"), "1920*1080", (5, 10), 1500, DISPUTED, 24),
+        ModelSpec("wan2.6-t2v", ("720P", "1080P"), "1920*1080", _SPAN_2_15, 1500, ALWAYS, 30, shot_type=True),
+        ModelSpec("wan2.6-t2v-us", ("720P", "1080P"), "1920*1080", (5, 10), 1500, ALWAYS, 30, shot_type=True),
+        ModelSpec("wan2.7-t2v", (), "1920*1080", _SPAN_2_15, 5000, ALWAYS, 30, uses_resolution=True),
     )
 }  # fmt: skip
 

@@ -4,7 +4,8 @@ caps that refuse a request before anything is billed. Pure: prices come in as pa
 Wan bills per second of successfully generated video (failed tasks are free), at a price per model that
 rises with the tier (480P/720P/1080P) and, on ``-flash`` models, with sound; reference-to-video also
 bills the reference videos' (capped) seconds. A model the table does not price has no estimate: nothing
-here guesses a price.
+here guesses a price. Where the tier or the sound is not known, or the vendor's pages disagree on it,
+the dearer reading is priced and a warning names the field: an estimate is never below the bill.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_wan.api.errors import WanValidationError
-from airflow_provider_wan.api.models import SIZE_TIERS, resolve_in
-from airflow_provider_wan.api.responses import parse_number
+from airflow_provider_wan.api.models import SIZE_TIERS, BilledSound, resolve_in
+from airflow_provider_wan.api.responses import parse_number, sr_tier
 
 ANY_TIER = "*"
-TIERS = ("480P", "720P", "1080P")
+TIERS = tuple(SIZE_TIERS)  # 480P, 720P, 1080P
 SOUNDS = ("sound", "silent")
 _RATE_KEY = re.compile(rf"^(?P<tier>\*|{'|'.join(TIERS)})(?: (?P<sound>{'|'.join(SOUNDS)}))?$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -46,18 +47,23 @@ class ModelPrices:
     source: str
 
     def rate(self, tier: str | None, has_audio: bool | None) -> float | None:
-        """The most specific rate for the tier and sound; None when the table cannot tell which applies
-        (an unknown tier or sound only matches rates that do not depend on it)."""
-        sound = None if has_audio is None else SOUNDS[0] if has_audio else SOUNDS[1]
-        tiers = [tier, ANY_TIER] if tier else [ANY_TIER]
-        for key_tier in tiers:
-            for key in ([f"{key_tier} {sound}"] if sound else []) + [key_tier]:
-                if key in self.rates:
-                    return self.rates[key]
+        """The rate for the tier and sound; where either is not known (None), the dearest of the rates
+        it may be, and None when one of those has no rate: never less than the bill."""
+        tiers = (tier,) if tier else TIERS
+        sounds = (has_audio,) if has_audio is not None else (True, False)
+        found = [self._most_specific(t, s) for t in tiers for s in sounds]
+        return max(r for r in found if r is not None) if None not in found else None
+
+    def _most_specific(self, tier: str, has_audio: bool) -> float | None:
+        sound = _sound(has_audio)
+        for key in (f"{tier} {sound}", tier, f"{ANY_TIER} {sound}", ANY_TIER):
+            if key in self.rates:
+                return self.rates[key]
         return None
 
 
 PriceTable = Mapping[str, "ModelPrices | None"]
+UNKNOWN_SOUND = BilledSound(None)
 
 DEFAULT_PRICES: dict[str, ModelPrices | None] = {
     "wan2.1-i2v-turbo": ModelPrices("USD", {ANY_TIER: 0.036}, DEFAULT_PRICES_SOURCE),
@@ -117,7 +123,8 @@ class Charge:
     """Billed seconds of one task and what they cost: an estimate before it runs, the cost after.
 
     ``amount`` is None when the price is not known; ``note`` then says why. ``billed_seconds`` is None
-    when even the length is unknown (an unknown model given no ``duration``).
+    when even the length is unknown (an unknown model given no ``duration``). ``warnings`` name the
+    fields whose dearer reading was priced.
     """
 
     model: str
@@ -128,6 +135,7 @@ class Charge:
     price_per_second: float | None = None
     price_source: str | None = None
     note: str | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def amount(self) -> float | None:
@@ -144,9 +152,10 @@ class Charge:
             "price_per_second": self.price_per_second,
             "model": self.model,
             "tier": self.tier,
-            "sound": None if self.has_audio is None else SOUNDS[0] if self.has_audio else SOUNDS[1],
+            "sound": None if self.has_audio is None else _sound(self.has_audio),
             "price_source": self.price_source,
             "note": self.note,
+            "warnings": list(self.warnings),
         }
 
     def describe(self) -> str:
@@ -167,15 +176,17 @@ def charge(
     table: PriceTable,
     *,
     tier: str | None = None,
-    has_audio: bool | None = None,
+    sound: BilledSound = UNKNOWN_SOUND,
 ) -> Charge:
-    """What ``billed_seconds`` of ``model`` cost at the table's price for the tier and sound."""
+    """What ``billed_seconds`` of ``model`` cost at the table's price for the tier and sound (the dearer
+    reading of either where it is not known)."""
     prices = lookup(table, model)
+    has_audio = sound.has_audio
     rate = prices.rate(tier, has_audio) if prices is not None else None
     if prices is None:
         note = f"no price for model {model!r} (set it in [wan] prices or the connection's prices extra)"
     elif rate is None:
-        asked = f"{tier or 'an unknown tier'}, {_sound(has_audio)}"
+        asked = f"{tier or 'an unknown tier'}, {'unknown sound' if has_audio is None else _sound(has_audio)}"
         note = f"the prices of {model!r} have no rate for {asked} (rates: {', '.join(prices.rates)})"
     else:
         note = None
@@ -188,33 +199,52 @@ def charge(
         price_per_second=rate,
         price_source=prices.source if prices else None,
         note=note,
+        warnings=_dearer_readings(model, prices, tier, sound),
     )
 
 
-def _sound(has_audio: bool | None) -> str:
-    return "unknown sound" if has_audio is None else SOUNDS[0] if has_audio else SOUNDS[1]
+def _dearer_readings(
+    model: str, prices: ModelPrices | None, tier: str | None, sound: BilledSound
+) -> tuple[str, ...]:
+    """What was priced at its dearer reading, where the readings' rates differ: the sound or the tier."""
+    if prices is None:
+        return ()
+    said = []
+    if sound.has_audio is None and prices.rate(tier, True) != prices.rate(tier, False):
+        why = sound.doubt or f"the sound of {model!r} is not known"
+        said.append(f"{why}: the dearer of its sound and silent rates applies")
+    if tier is None and len({prices.rate(t, sound.has_audio) for t in TIERS}) > 1:
+        said.append(
+            f"size or resolution: the tier of {model!r} is not known: the dearest of its tiers' rates applies"
+        )
+    return tuple(said)
+
+
+def _sound(has_audio: bool) -> str:
+    return SOUNDS[0] if has_audio else SOUNDS[1]
 
 
 def estimate(request: Any, table: PriceTable) -> Charge:
     """The charge a (validated) request will make if it succeeds: output seconds (``duration`` or the
     model's default) plus, for reference-to-video, the reference videos' capped seconds (a video of
-    unknown length counted at its cap, so the estimate is an upper bound)."""
+    unknown length counted at its cap), at the rate of the sound it is billed for (the dearer reading
+    where that is in doubt): an upper bound."""
     seconds = _output_seconds(request)
     input_seconds = getattr(request, "input_seconds", None)
     if seconds is not None and callable(input_seconds):
         seconds = round(seconds + input_seconds(), 6)
-    return charge(request.model, seconds, table, tier=billing_tier(request), has_audio=_has_audio(request))
+    return charge(request.model, seconds, table, tier=billing_tier(request), sound=request.billed_sound())
 
 
 def cost(request: Any, billed_seconds: Any, table: PriceTable, usage: Any = None) -> Charge:
-    """What a finished task cost: the service's billed seconds at the request's tier and sound (the
-    usage's ``SR`` where the request leaves the tier to an unknown model's default)."""
-    tier = billing_tier(request)
-    sr = parse_number(usage.get("SR")) if isinstance(usage, Mapping) else None
-    if tier is None and sr:
-        tier = f"{int(sr)}P" if f"{int(sr)}P" in TIERS else None
-    seconds = parse_number(billed_seconds)
-    return charge(request.model, seconds, table, tier=tier, has_audio=_has_audio(request))
+    """What a finished task cost: the service's billed seconds at the tier and sound its ``usage``
+    reports (``SR``, ``audio``), else at the request's."""
+    reported = usage if isinstance(usage, Mapping) else {}
+    tier = sr_tier(reported.get("SR")) or billing_tier(request)
+    audio = reported.get("audio")
+    audio = {"true": True, "false": False}.get(audio.lower()) if isinstance(audio, str) else audio
+    sound = BilledSound(audio) if isinstance(audio, bool) else request.billed_sound()
+    return charge(request.model, parse_number(billed_seconds), table, tier=tier, sound=sound)
 
 
 def billing_tier(request: Any) -> str | None:
@@ -233,12 +263,6 @@ def _output_seconds(request: Any) -> float | None:
         return duration
     spec = request.spec
     return float(spec.default_duration) if spec is not None else None
-
-
-def _has_audio(request: Any) -> bool | None:
-    if request.spec is not None:
-        return bool(request.output().has_audio)
-    return False if getattr(request, "audio", None) is False else None
 
 
 class WanCostCapError(WanValidationError):

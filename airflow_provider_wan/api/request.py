@@ -14,8 +14,11 @@ from airflow_provider_wan.api.models import (
     MODELS,
     RATIOS,
     RESOLUTIONS,
+    SILENT,
     WAN27_PIXELS,
     ModelSpec,
+    check_audio,
+    makes_sound,
     parse_pixels,
 )
 
@@ -115,12 +118,14 @@ class VideoRequest(WanRequest):
         if self.shot_type is not None and not spec.shot_type:
             hint = " (describe the shots in the prompt)" if spec.uses_resolution else ""
             raise WanValidationError("shot_type", self.shot_type, f"only wan2.6 models take it{hint}")
-        if not spec.has_sound:
-            if self.audio_url is not None:
-                raise WanValidationError("audio_url", self.audio_url, f"{family} makes silent videos only")
-            if self.audio:
-                raise WanValidationError("audio", self.audio, f"{family} makes silent videos only")
+        if self.audio_url is not None and spec.sound == SILENT:
+            raise WanValidationError("audio_url", self.audio_url, f"{family} makes silent videos only")
+        check_audio(self.audio, spec, MODELS)
         return []
+
+    def _has_audio(self, spec: ModelSpec) -> bool:
+        """``audio_url`` wins over ``audio`` (the contract's rule for text-to-video)."""
+        return makes_sound(spec.sound, True if self.audio_url is not None else self.audio)
 
     def output(self) -> OutputSpec:
         """What the service produces for this (valid, known-model) request."""
@@ -132,5 +137,5 @@ class VideoRequest(WanRequest):
         else:
             size = self.size or spec.default_size
         width, height = parse_pixels(size)
-        has_audio = spec.has_sound and (self.audio_url is not None or self.audio is not False)
-        return OutputSpec(width, height, self.duration or spec.default_duration, spec.fps, has_audio)
+        duration = self.duration or spec.default_duration
+        return OutputSpec(width, height, duration, spec.fps, self._has_audio(spec))

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_wan.api.errors import WanApiError, WanResponseError
-from airflow_provider_wan.api.models import WAN27_PIXELS, parse_pixels
+from airflow_provider_wan.api.models import SIZE_TIERS, WAN27_PIXELS, parse_pixels
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 _PIXELS = re.compile(r"^\s*(\d+)\s*\*\s*(\d+)\s*$")
@@ -246,6 +246,14 @@ def parse_number(value: Any) -> float | None:
         return None
 
 
+def sr_tier(value: Any) -> str | None:
+    """The tier a ``usage.SR`` names, in any shape the answers give it (``720``, ``"720"``, ``720.0``,
+    ``"720P"``); None if it names none."""
+    number = parse_number(value[:-1] if isinstance(value, str) and value.upper().endswith("P") else value)
+    tier = f"{int(number)}P" if number is not None and number.is_integer() else None
+    return tier if tier in SIZE_TIERS else None
+
+
 def _first_positive(usage: dict[str, Any], *keys: str) -> float | None:
     for key in keys:
         value = parse_number(usage.get(key))
@@ -259,8 +267,7 @@ def _pixels(usage: dict[str, Any]) -> tuple[int | None, int | None]:
         value = usage.get(key)
         if isinstance(value, str) and _PIXELS.match(value):
             return parse_pixels(value.replace(" ", ""))
-    ratio, sr = usage.get("ratio"), parse_number(usage.get("SR"))
-    tier = f"{int(sr)}P" if sr else None
+    ratio, tier = usage.get("ratio"), sr_tier(usage.get("SR"))
     if isinstance(ratio, str) and tier in WAN27_PIXELS and ratio in WAN27_PIXELS[tier]:
         return parse_pixels(WAN27_PIXELS[tier][ratio])
     return None, None

@@ -214,8 +214,8 @@ class WanGenerationOperator(SubmitsOnce):
         try re-attaches): the place for checks that must pass before anything is billed. ``request``
         shows ``s3://`` inputs as their URIs; raise to refuse (a ``WanValidationError`` is final).
 
-        Logs the estimate, pushes it to XCom (``estimated_cost``) and refuses it over ``max_cost`` or
-        ``max_billed_seconds``.
+        Logs the estimate (and a warning for each field priced at its dearer reading), pushes it to XCom
+        (``estimated_cost``) and refuses it over ``max_cost`` or ``max_billed_seconds``.
         """
         from airflow_provider_wan import metrics
         from airflow_provider_wan.api.pricing import check_caps, estimate
@@ -223,6 +223,8 @@ class WanGenerationOperator(SubmitsOnce):
 
         charge = estimate(request, configured_prices(self.hook.settings.prices))
         self.log.info("Wan estimate: %s", charge.describe())
+        for warning in charge.warnings:
+            self.log.warning("Wan estimate: %s", warning)
         context["ti"].xcom_push(key=ESTIMATE_KEY, value=charge.to_dict())
         check_caps(charge, max_cost=self.max_cost, max_billed_seconds=self.max_billed_seconds)
         metrics.estimated(charge, self.wan_conn_id)
@@ -239,6 +241,8 @@ class WanGenerationOperator(SubmitsOnce):
         billed = request.billed_seconds(usage)
         charge = cost_after_success(request, billed, usage, lambda: self.hook.settings, self.log)
         self.log.info("Wan task %s billed %s", found["task_id"], charge.describe())
+        for warning in charge.warnings:
+            self.log.warning("Wan cost: %s", warning)
         if first_report:
             metrics.task_ended("SUCCEEDED", self.model, self.wan_conn_id)
             metrics.billed(charge, self.wan_conn_id)

@@ -7,15 +7,17 @@ import pytest
 from airflow_provider_wan.api import MODELS, VideoRequest, WanValidationError, resolve_model
 
 # The contract page's model table, written out again here so the module is checked against the page.
-# family: (tiers, default size, durations, prompt limit, has sound, fps)
+# family: (tiers, default size, durations, prompt limit, sound, fps). Sound: "silent" (wan2.1/2.2),
+# "always" (wan2.6/2.7: the newer pages say only wan2.1/2.2 go silent), "disputed" (wan2.5: `audio=False`
+# silent on the older pages only).
 CONTRACT_MODELS = {
-    "wanx2.1-t2v-turbo": (("480P", "720P"), "1280*720", {5}, 800, False, 30),
-    "wanx2.1-t2v-plus": (("720P",), "1280*720", {5}, 800, False, 30),
-    "wan2.2-t2v-plus": (("480P", "1080P"), "1920*1080", {5}, 800, False, 30),
-    "wan2.5-t2v-preview": (("480P", "720P", "1080P"), "1920*1080", {5, 10}, 1500, True, 24),
-    "wan2.6-t2v": (("720P", "1080P"), "1920*1080", set(range(2, 16)), 1500, True, 30),
-    "wan2.6-t2v-us": (("720P", "1080P"), "1920*1080", {5, 10}, 1500, True, 30),
-    "wan2.7-t2v": ((), "1920*1080", set(range(2, 16)), 5000, True, 30),
+    "wanx2.1-t2v-turbo": (("480P", "720P"), "1280*720", {5}, 800, "silent", 30),
+    "wanx2.1-t2v-plus": (("720P",), "1280*720", {5}, 800, "silent", 30),
+    "wan2.2-t2v-plus": (("480P", "1080P"), "1920*1080", {5}, 800, "silent", 30),
+    "wan2.5-t2v-preview": (("480P", "720P", "1080P"), "1920*1080", {5, 10}, 1500, "disputed", 24),
+    "wan2.6-t2v": (("720P", "1080P"), "1920*1080", set(range(2, 16)), 1500, "always", 30),
+    "wan2.6-t2v-us": (("720P", "1080P"), "1920*1080", {5, 10}, 1500, "always", 30),
+    "wan2.7-t2v": ((), "1920*1080", set(range(2, 16)), 5000, "always", 30),
 }
 CONTRACT_TIERS = {
     "480P": {"832*480", "480*832", "624*624"},
@@ -44,18 +46,18 @@ def test_module_knows_exactly_the_contract_models() -> None:
 
 @pytest.mark.parametrize(("family", "row"), CONTRACT_MODELS.items())
 def test_model_row(family: str, row: tuple) -> None:
-    tiers, default_size, durations, prompt_limit, has_sound, fps = row
+    tiers, default_size, durations, prompt_limit, sound, fps = row
     spec = MODELS[family]
     assert spec.tiers == tiers
     assert set(spec.sizes) == set().union(*(CONTRACT_TIERS[t] for t in tiers)) if tiers else not spec.sizes
     assert spec.default_size == default_size
     assert set(spec.durations) == durations
     assert spec.prompt_limit == prompt_limit
-    assert spec.has_sound is has_sound
+    assert spec.sound == sound
     assert spec.fps == fps
     assert spec.shot_type is family.startswith("wan2.6")
     assert spec.uses_resolution is (family == "wan2.7-t2v")
-    assert (spec.max_running, spec.creates_per_second) == ((5, 5) if has_sound else (2, 2))
+    assert (spec.max_running, spec.creates_per_second) == ((2, 2) if sound == "silent" else (5, 5))
 
 
 @pytest.mark.parametrize("family", SIZE_MODELS)
@@ -111,7 +113,7 @@ def test_defaults_when_nothing_is_set(family: str, row: tuple) -> None:
     output = VideoRequest(model=family, prompt="a fox").output()
     assert (output.width, output.height) == tuple(int(p) for p in row[1].split("*"))
     assert output.fps == row[5]
-    assert output.has_audio is row[4]
+    assert output.has_audio is (row[4] != "silent")
     assert output.duration == (5 if 5 in row[2] else min(row[2]))
 
 
@@ -175,7 +177,7 @@ def test_prompt_over_the_limit_warns_and_is_not_refused(family: str, row: tuple)
         ("wan2.5-t2v-preview", {"audio": False}, False),
         ("wan2.5-t2v-preview", {"audio": False, "audio_url": "https://x.example/a.mp3"}, True),
         ("wan2.6-t2v", {"audio_url": "https://x.example/a.wav"}, True),
-        ("wan2.7-t2v", {"audio": False}, False),
+        ("wan2.7-t2v", {}, True),
         ("wan2.2-t2v-plus", {}, False),
         ("wan2.2-t2v-plus", {"audio": False}, False),
     ],
@@ -184,3 +186,12 @@ def test_sound_follows_audio_url_over_audio(model: str, extra: dict, has_audio: 
     request = VideoRequest(model=model, prompt="a fox", **extra)
     request.validate()
     assert request.output().has_audio is has_audio
+
+
+@pytest.mark.parametrize("family", ["wan2.6-t2v", "wan2.6-t2v-us", "wan2.7-t2v", "wan2.7-t2v-2026-04-25"])
+def test_audio_false_on_an_always_sound_model_is_refused_naming_the_model_that_takes_it(family: str) -> None:
+    # sent, it would be billed as sound (the newer pages: only wan2.1/wan2.2 make silent videos)
+    with pytest.raises(WanValidationError) as refused:
+        VideoRequest(model=family, prompt="a fox", audio=False).validate()
+    assert refused.value.parameter == "audio"
+    assert "always makes sound; audio=False is taken only by wan2.5-t2v-preview" in str(refused.value)

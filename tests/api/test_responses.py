@@ -18,6 +18,7 @@ from airflow_provider_wan.api import (
     parse_task,
     parse_task_page,
 )
+from airflow_provider_wan.api.responses import sr_tier
 from tests.api import seeds
 
 SEED_ANSWERS = seeds.answers()
@@ -176,6 +177,7 @@ def test_contract_query_answer() -> None:
         ({"duration": "10", "size": "1920*1080", "SR": "1080"}, Usage(10, 1920, 1080)),
         ({"duration": 10.0, "ratio": "16:9", "SR": "720"}, Usage(10, 1280, 720)),
         ({"output_video_duration": 15, "ratio": "3:4", "SR": 1080}, Usage(15, 1248, 1648)),
+        ({"output_video_duration": 15.0, "ratio": "3:4", "SR": "1080P"}, Usage(15, 1248, 1648)),
         ({"duration": 8, "ratio": "1104*832"}, Usage(8, 1104, 832)),
         ({"duration": 8, "ratio": "9:16"}, Usage(8, None, None)),
         ({"video_count": "1"}, Usage(None, None, None, 1)),
@@ -184,6 +186,15 @@ def test_contract_query_answer() -> None:
 def test_usage_normalised_whatever_the_model(usage: dict[str, Any], expected: Usage) -> None:
     task = parse_task({"output": {"task_id": "t", "task_status": "SUCCEEDED"}, "usage": usage})
     assert task.usage == expected
+
+
+@pytest.mark.parametrize(
+    ("sr", "tier"),
+    [(720, "720P"), ("720", "720P"), (720.0, "720P"), ("1080P", "1080P"), ("480p", "480P"), ("480.0", "480P"),
+     (0, None), ("720.5", None), ("4K", None), (None, None), (True, None), (float("nan"), None)],
+)  # fmt: skip
+def test_the_tier_usage_sr_names_in_every_shape(sr: Any, tier: str | None) -> None:
+    assert sr_tier(sr) == tier
 
 
 def test_contract_failed_answer() -> None:

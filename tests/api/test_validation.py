@@ -127,7 +127,7 @@ def test_long_values_are_shortened_in_messages() -> None:
         {"seed": 0},
         {"seed": 2_147_483_647},
         {"negative_prompt": "n" * 500},
-        {"audio": False, "watermark": True},
+        {"audio": True, "watermark": True},
     ],
 )
 def test_edge_values_the_contract_allows(fields: dict[str, Any]) -> None:

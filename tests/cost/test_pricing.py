@@ -208,4 +208,5 @@ def test_the_xcom_form() -> None:
         "sound": "silent",
         "price_source": DEFAULT_PRICES["wan2.1-i2v-turbo"].source,  # type: ignore[union-attr]
         "note": None,
+        "warnings": [],
     }
