@@ -4,19 +4,22 @@ Wan has no idempotency key, so a create whose answer never arrived (a dropped co
 worker killed the moment Wan accepted it) leaves a task nobody knows the id of. Before each create the
 operator records an :class:`Intent`: a fingerprint of the request and the connection, and the time. A
 later look for that task lists the account's tasks of the model created in the intent's
-:class:`Window`, reads each candidate (the query answer carries ``orig_prompt`` and, once done, the
-billed duration and size) and takes the one that :func:`matches` the request and no other task instance
-has claimed. Candidates are read nearest to the intent's time first, so the task a crash lost is
-usually the first one read.
+:class:`Window` (in whatever zone the service reads the list's times), reads each candidate (the query
+answer carries ``orig_prompt`` and, once done, the billed duration and size) and takes the one that
+:func:`matches` the request and no other task instance has claimed. Candidates are read nearest to the
+intent's time first, so the task a crash lost is usually the first one read. One whose prompt only
+:func:`nearly_matches` is a guess, left to a later try (see ``operators/submission.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from difflib import SequenceMatcher
 from typing import Any
 
 from airflow_provider_wan.api.base import WanRequest
@@ -29,6 +32,9 @@ CLOCK_SKEW = timedelta(seconds=60)
 LIST_PAGE_SIZE = 100
 #: Statuses of a candidate worth re-attaching to; a failed or cancelled one is as good as none.
 LIVE_STATUSES = frozenset({TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.SUCCEEDED})
+#: How alike (difflib's ratio of the compared prompts) a prompt must be to nearly match: a changed word
+#: in a long prompt is above it, "product 1" against "product 2" below.
+NEAR_PROMPT_RATIO = 0.9
 
 
 def request_fingerprint(body: dict[str, Any], base_url: str, api_key: str) -> str:
@@ -85,14 +91,20 @@ class Window:
         start = max(start, end - MAX_LIST_WINDOW)  # the list call looks back at most 24 hours
         return cls(start, end, max(anchor, start))
 
-    def list_filters(self, model: str, page_no: int) -> dict[str, Any]:
+    def list_filters(self, model: str, page_no: int, *, dated: bool = True) -> dict[str, Any]:
         """Keyword arguments of the list call for one page of this window's tasks of ``model``.
 
-        The list call's times are sent as UTC *(assumed, as the emulator reads them)*; each row's
-        ``gmt_create`` (epoch milliseconds) is checked against the window again in :func:`candidates`.
+        The contract does not say in which zone the service reads ``start_time`` and ``end_time``. A
+        *dated* look sends the window's start as UTC wall time and an end the contract's 24 hours
+        later: read as UTC, the extra hours lie in the future, where no task was created; read in a
+        zone east of UTC (Beijing's UTC+8, up to 24 hours less the window's length), the window
+        still holds every task created since its start. An *undated* look (the one to fall back to)
+        sends no times, so the service lists its own last 24 hours, in no zone at all. Either way each
+        row's ``gmt_create`` (epoch milliseconds) is checked against the window in :func:`candidates`.
         """
-        naive = {"start_time": self.start.replace(tzinfo=None), "end_time": self.end.replace(tzinfo=None)}
-        return {**naive, "model_name": model, "page_no": page_no, "page_size": LIST_PAGE_SIZE}
+        page = {"model_name": model, "page_no": page_no, "page_size": LIST_PAGE_SIZE}
+        times = {"start_time": _wall(self.start), "end_time": _wall(self.start + MAX_LIST_WINDOW)}
+        return {**times, **page} if dated else page
 
     def holds(self, created: datetime | None) -> bool:
         if created is None:
@@ -115,11 +127,41 @@ def candidates(rows: Iterable[TaskSummary], window: Window, claimed: Iterable[st
 def matches(task: WanTask, request: WanRequest) -> bool:
     """Whether ``task`` is what ``request`` (of any family) would have made, as far as its query answer tells.
 
-    The answer carries the prompt as sent (``orig_prompt``; none sent and none shown count as the same)
-    and, once the task has succeeded, the billed duration and size; a request that names these must
-    agree with them. Input media are not shown, so two tasks differing only in them look alike.
+    The answer carries the prompt as the service shows it (``orig_prompt``), which the vendor's own
+    examples show changed: the final stop dropped or made full-width, a space added, quotes swapped.
+    So prompts are compared by :func:`prompt_key` (none sent and none shown count as the same). Once
+    the task has succeeded the answer also shows the billed duration and size, and a request that
+    names these must agree with them. What still cannot be told apart: a word the service changed
+    (that is at best :func:`nearly_matches`), prompts that differ only in whitespace, case or
+    punctuation, tasks differing only in their input media (not shown), and the same prompt sent by
+    another run, DAG or client of the account in the window. A task another task instance claimed is
+    never a candidate (:func:`candidates`).
     """
-    if task.status not in LIVE_STATUSES or (task.orig_prompt or "") != (request.prompt or ""):
+    return _billed_alike(task, request) and prompt_key(task.orig_prompt) == prompt_key(request.prompt)
+
+
+def nearly_matches(task: WanTask, request: WanRequest) -> bool:
+    """Whether ``task`` would match but for a prompt that differs a little more than :func:`matches`
+    allows, as when the service changes a word (the vendor's examples show "detective office" shown
+    as "detective's office"): at least :data:`NEAR_PROMPT_RATIO` alike. Only a guess, so never taken
+    in a first try."""
+    sent, shown = prompt_key(request.prompt), prompt_key(task.orig_prompt)
+    if sent == shown or not _billed_alike(task, request):
+        return False
+    alike = SequenceMatcher(None, sent, shown, autojunk=False)
+    return alike.real_quick_ratio() >= NEAR_PROMPT_RATIO and alike.ratio() >= NEAR_PROMPT_RATIO
+
+
+def prompt_key(prompt: str | None) -> str:
+    """A prompt as compared: Unicode NFKC (full-width forms as their ASCII twins), casefolded, every
+    whitespace and punctuation character (of any script: 。 “ ” included) dropped."""
+    folded = unicodedata.normalize("NFKC", prompt or "").casefold()
+    return "".join(ch for ch in folded if not ch.isspace() and not unicodedata.category(ch).startswith("P"))
+
+
+def _billed_alike(task: WanTask, request: WanRequest) -> bool:
+    """Live, and (once billed) the duration and size the request names, where it names them."""
+    if task.status not in LIVE_STATUSES:
         return False
     usage = task.usage
     if usage is None:
@@ -129,6 +171,11 @@ def matches(task: WanTask, request: WanRequest) -> bool:
     billed_size = f"{usage.width}*{usage.height}" if usage.width and usage.height else None
     same_size = not size or billed_size in (None, size)
     return same_duration and same_size
+
+
+def _wall(moment: datetime) -> datetime:
+    """A UTC moment as the wall time the list call's ``YYYYMMDDhhmmss`` writes."""
+    return moment.replace(tzinfo=None)
 
 
 def _utc(moment: datetime | None) -> datetime:

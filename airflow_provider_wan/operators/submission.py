@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
-from airflow_provider_wan.api import TaskStatus, WanApiError, WanRequest, WanTask
-from airflow_provider_wan.api.reconcile import Intent, Window, candidates, matches
-from airflow_provider_wan.exceptions import WanTaskError, call_error
+from airflow_provider_wan.api import TaskStatus, TaskSummary, WanApiError, WanRequest, WanTask
+from airflow_provider_wan.api.reconcile import Intent, Window, candidates, matches, nearly_matches
+from airflow_provider_wan.exceptions import WanTaskError, WanTaskFinalError, call_error
 from airflow_provider_wan.operators.waiting import WaitsForTask
 
 if TYPE_CHECKING:
@@ -26,6 +26,9 @@ STATE_KEY = "wan_task"
 # sibling task instances reconciling a lost create never take it.
 CLAIM_KEY = "wan_task_claim"
 MAX_CREATES_PER_TRY = 2  # a lost create with nothing found is sent once more, then left to a retry
+# How the list call is refused to a key that may not list the account's tasks (403 AccessDenied), or
+# where there is no list endpoint (404): no retry can change either.
+LIST_REFUSALS = (403, 404)
 
 
 class SubmitsOnce(WaitsForTask):
@@ -43,8 +46,8 @@ class SubmitsOnce(WaitsForTask):
         """Create the task, the intent recorded first; an ambiguous create is looked for before resending.
 
         A create whose answer was lost (``WanCreateUncertainError``) is reconciled at once; only when no
-        matching task turns up is it sent once more. A second lost answer fails the try as retryable:
-        the retry reconciles again from the recorded intent.
+        matching (nor nearly matching) task turns up is it sent once more. A second lost answer fails the
+        try as retryable: the retry reconciles again from the recorded intent.
         """
         from airflow_provider_wan.hooks.wan import WanCreateUncertainError
 
@@ -105,7 +108,7 @@ class SubmitsOnce(WaitsForTask):
                 return None
             self.log.warning("An earlier try sent a create but recorded no task id; looking for it")
             return self._reconcile(context, store, stored, request, Window.after_intent(intent, _now()))
-        if store is None and int(getattr(context["ti"], "try_number", 1) or 1) > 1:
+        if store is None and _try_number(context) > 1:
             started = getattr(context.get("dag_run"), "start_date", None)
             self.log.info("A retry without a task state store: looking for a task an earlier try made")
             return self._reconcile(context, store, {}, request, Window.since(started, _now()))
@@ -144,6 +147,16 @@ class SubmitsOnce(WaitsForTask):
         """The task a lost create made: same model, prompt (and billed size and duration) in the window,
         claimed by no sibling task instance. None when nothing matches, which is when a create is due.
 
+        Two looks (see :meth:`Window.list_filters`): one dated, and only when it finds no match one
+        undated, so the task is found whatever zone the service reads the list's times in. A list call
+        the key may not make fails the try for good (:func:`_unlistable`): a create is never sent blind.
+
+        Near matches: a task whose prompt only nearly matches (a word the service may have changed)
+        is a guess, and a guess never costs a second video. The first try neither takes it nor
+        creates: it fails retryable, naming the task. A later try (a retry or a cleared task) takes
+        it if no sibling has claimed it by then (siblings publish claims on their own tasks as they
+        run), and creates otherwise.
+
         Claims: each try publishes the Wan task it holds under the ``wan_task_claim`` XCom key, and a
         reconciling try skips tasks that other task instances (of Wan operators, in this DAG run) claim.
         A match is claimed, then the claims are read again; if a task instance that sorts first claimed
@@ -152,29 +165,65 @@ class SubmitsOnce(WaitsForTask):
         after this one's re-read also keeps the task, so two task instances share one video. Both must
         have lost a create for the same model and prompt at nearly the same moment.
         """
+        near: list[WanTask] = []
+        read: set[str] = set()
         try:
-            rows = self._list_window(request.model, window)
-            taken = self._claims(context)
-            for row in candidates(rows, window, taken):
-                task = self.hook.get_task(row.task_id)
-                if matches(task, request) and self._claim(context, task.task_id):
-                    self.log.warning(
-                        "Re-attaching to Wan task %s (%s), found by its model and prompt",
-                        task.task_id,
-                        task.status.value,
-                    )
-                    _keep(store, record, task.task_id)  # claimed already
-                    return task
+            for dated in (True, False):
+                rows = self._list_window(request.model, window, dated=dated)
+                for row in candidates(rows, window, self._claims(context)):
+                    if row.task_id in read:
+                        continue
+                    read.add(row.task_id)
+                    task = self.hook.get_task(row.task_id)
+                    if matches(task, request) and self._claim(context, task.task_id):
+                        return self._found(store, record, task, "found by its model and prompt")
+                    if nearly_matches(task, request):
+                        near.append(task)
         except WanApiError as error:
             raise call_error(error, "looking for the task a lost create made") from error
+        if near:
+            return self._take_near(context, store, record, near)
         self.log.info("No unclaimed %s task with this prompt in the window: none was created", request.model)
         return None
 
-    def _list_window(self, model: str, window: Window) -> list[Any]:
-        rows: list[Any] = []
+    def _take_near(
+        self, context: Context, store: Any, record: dict[str, Any], near: list[WanTask]
+    ) -> WanTask | None:
+        """A nearly matching task, only in a later try and only if still unclaimed; the first try fails."""
+        if _try_number(context) == 1:
+            raise WanTaskError(
+                f"No Wan task matches the lost create, but {near[0].task_id} ({near[0].status.value}) "
+                "nearly does: its prompt as the service shows it (orig_prompt) differs from this one in "
+                "more than whitespace, case and punctuation, as when the service changes a word. It may "
+                "be this task instance's video or another's, so this try neither takes it nor creates a "
+                "second one. A retry (or clearing this task) takes it if no other task instance of this "
+                "DAG run claims it by then, and submits otherwise",
+                wan_task_id=near[0].task_id,
+                status=near[0].status.value,
+            )
+        taken = self._claims(context)
+        for task in near:
+            if task.task_id not in taken and self._claim(context, task.task_id):
+                return self._found(store, record, task, "whose prompt nearly matches and no one else claims")
+        self.log.warning("The nearly matching tasks are claimed by other task instances now: submitting")
+        return None
+
+    def _found(self, store: Any, record: dict[str, Any], task: WanTask, how: str) -> WanTask:
+        """Re-attach to ``task``, a reconciled and claimed one."""
+        self.log.warning("Re-attaching to Wan task %s (%s), %s", task.task_id, task.status.value, how)
+        _keep(store, record, task.task_id)
+        return task
+
+    def _list_window(self, model: str, window: Window, *, dated: bool) -> list[TaskSummary]:
+        rows: list[TaskSummary] = []
         page_no = 1
         while True:
-            page = self.hook.list_tasks(**window.list_filters(model, page_no))
+            try:
+                page = self.hook.list_tasks(**window.list_filters(model, page_no, dated=dated))
+            except WanApiError as error:
+                if error.http_status in LIST_REFUSALS:
+                    raise _unlistable(model, error) from error
+                raise
             rows.extend(page.tasks)
             if page_no >= page.total_page:
                 return rows
@@ -203,6 +252,25 @@ class SubmitsOnce(WaitsForTask):
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _try_number(context: Context) -> int:
+    return int(getattr(context["ti"], "try_number", 1) or 1)
+
+
+def _unlistable(model: str, error: WanApiError) -> WanTaskFinalError:
+    """The final error of a lost create that cannot be looked for: the key may not list tasks."""
+    return WanTaskFinalError(
+        f"A {model} task that a create of this task instance made may exist and be billed, but its id "
+        f"is not known (the create's answer was lost, or the try that sent it kept no record of it) and "
+        f"it cannot be looked for: this API key may not list the account's tasks ({error}). Not "
+        f"submitting again, which could bill a second video. Look for the task among the account's "
+        f"{model} tasks of the last 24 hours with a key that may list them "
+        f"(WanHook.list_tasks(model_name={model!r})), or give this connection such a key and clear this "
+        f"task instance: it then re-attaches to the task, or submits once if there is none",
+        code=error.code,
+        service_message=error.message,
+    )
 
 
 def _keep(store: Any, record: dict[str, Any], wan_task_id: str) -> None:

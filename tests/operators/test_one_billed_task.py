@@ -1,7 +1,10 @@
-"""One billed Wan task per task instance through the failures of issue 9, run by Airflow's task runner.
+"""One billed Wan task per task instance through the failures of issues 9 and 17, run by Airflow's task
+runner.
 
 Each test makes the failure happen against the emulator over HTTP and asserts what the emulator counted:
-creates it accepted (billed) and cancels it received.
+creates it accepted (billed) and cancels it received. Lost creates are also checked under the other
+readings of the contract the emulator plays (list times read in another zone, ``orig_prompt``
+normalised, usage as text, the list call refused).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from typing import Any
 import pytest
 from airflow.sdk import DAG
 
+from airflow_provider_wan.api import VideoRequest
 from airflow_provider_wan.emulator import WanEmulator
+from airflow_provider_wan.hooks.wan import WanHook
 from airflow_provider_wan.operators.wan import CLAIM_KEY, WanTextToVideoOperator
 from tests.operators.dag_runs import (
     AIRFLOW_3_3_PLUS,
@@ -30,6 +35,26 @@ from tests.triggers.helpers import SMALL, log_text
 
 def cancels(emulator: WanEmulator) -> list[Any]:
     return [r["status"] for r in emulator.request_log if r["endpoint"] == "cancel"]
+
+
+def creates(emulator: WanEmulator) -> list[Any]:
+    return [r["status"] for r in emulator.request_log if r["endpoint"] == "create"]
+
+
+def dated_looks(emulator: WanEmulator) -> list[bool]:
+    """For each list call, whether it sent times (a dated look) or left the window to the service."""
+    return ["start_time" in r["query"] for r in emulator.request_log if r["endpoint"] == "list"]
+
+
+# Where the contract is an assumption, the readings a lost create must hold under (see Readings), and
+# the looks that find it: dated, then undated where the dated one cannot hold the zone.
+READINGS = {
+    "our reading": ({}, [True]),
+    "list times read as UTC+8": ({"list_utc_offset": 8}, [True]),
+    "list times read as UTC-5": ({"list_utc_offset": -5}, [True, False]),
+    "orig_prompt normalised": ({"orig_prompt": "normalised"}, [True]),
+    "usage as text": ({"usage_shape": "text"}, [True]),
+}
 
 
 @pytest.fixture
@@ -111,16 +136,21 @@ def test_a_failure_after_success_retries_into_the_same_video(
 
 
 @pytest.mark.parametrize("deferrable", [True, False])
+@pytest.mark.parametrize(("reading", "looks"), list(READINGS.values()), ids=list(READINGS))
 def test_an_ambiguous_create_is_reconciled_without_a_person(
     wan_emulator: WanEmulator,
     wan_connection: str,
     dag_id: str,
     logs: Callable[[], str],
     deferrable: bool,
+    reading: dict[str, Any],
+    looks: list[bool],
 ) -> None:
     # The emulator creates (and bills) the task, then drops the connection without answering.
+    wan_emulator.set_readings(**reading)
     wan_emulator.set_faults("create", accept_then_drop=1.0)
-    dag = one_task_dag(dag_id, prompt="an answer lost on the way", deferrable=deferrable)
+    prompt = "An answer, lost on the way."
+    dag = one_task_dag(dag_id, prompt=prompt, deferrable=deferrable)
 
     ti = run_dag(dag)[("generate", -1)]
 
@@ -129,12 +159,50 @@ def test_an_ambiguous_create_is_reconciled_without_a_person(
     assert ti.state == "success"
     assert ti.try_number == 1  # found in the same try: no retry needed
     assert wan_emulator.create_count() == 1
-    assert [r["status"] for r in wan_emulator.request_log if r["endpoint"] == "create"] == [
-        "accepted-then-dropped"
-    ]
+    assert creates(wan_emulator) == ["accepted-then-dropped"]
+    assert dated_looks(wan_emulator) == looks  # before listing below
+    assert submitted_ids(wan_connection) == [result["task_id"]]
+    assert wan_emulator.task(result["task_id"])["prompt"] == prompt
     assert f"Re-attaching to Wan task {result['task_id']} (" in logged  # PENDING, or RUNNING if slow
     assert "), found by its model and prompt" in logged
     assert result["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("deferrable", [True, False])
+@pytest.mark.parametrize("refusal", [403, 404])
+def test_a_lost_create_the_key_may_not_look_for_fails_for_good_and_says_why(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,
+    logs: Callable[[], str],
+    deferrable: bool,
+    refusal: int,
+) -> None:
+    wan_emulator.set_readings(list_refused=refusal)
+    wan_emulator.set_faults("create", accept_then_drop=1.0)
+    dag = one_task_dag(
+        dag_id,
+        prompt="lost, and no way to look",
+        deferrable=deferrable,
+        retries=2,
+        retry_delay=dt.timedelta(0),
+    )
+
+    ti = run_dag(dag)[("generate", -1)]
+
+    logged = logs()
+    assert (ti.state, ti.try_number) == ("failed", 1)  # final: no retry can make the key list tasks
+    assert wan_emulator.create_count() == 1
+    assert creates(wan_emulator) == ["accepted-then-dropped"]
+    assert (
+        f"WanTaskFinalError: A {SMALL['model']} task that a create of this task instance made may exist "
+        in logged
+    )
+    assert "and be billed, but its id is not known (the create's answer was lost" in logged
+    assert "it cannot be looked for: this API key may not list the account's tasks (Wan API HTTP " in logged
+    assert f"HTTP {refusal}: " in logged
+    assert "Not submitting again, which could bill a second video." in logged
+    assert "give this connection such a key and clear this task instance" in logged
 
 
 def test_a_create_lost_for_good_is_sent_once_more(
@@ -163,17 +231,97 @@ def test_a_create_lost_for_good_is_sent_once_more(
     assert "2 creates in a row lost their answer" in logs()
 
 
+@pytest.mark.parametrize(
+    "reading",
+    [{}, {"list_utc_offset": 8}, {"orig_prompt": "normalised"}],
+    ids=["our reading", "list times read as UTC+8", "orig_prompt normalised"],
+)
 def test_a_worker_killed_while_the_create_is_answered_re_attaches_on_retry(
     wan_emulator: WanEmulator,
     wan_connection: str,
     dag_id: str,
     logs: Callable[[], str],
+    reading: dict[str, Any],
 ) -> None:
+    wan_emulator.set_readings(**reading)
     dag = one_task_dag(
-        dag_id, prompt="a create answered too late", **killed_between_create_and_state_write(wan_emulator)
+        dag_id, prompt="A create, answered too late.", **killed_between_create_and_state_write(wan_emulator)
     )
 
     check_re_attached_after_the_worker_died(dag, wan_emulator, logs)
+
+
+def test_mapped_lost_creates_each_find_their_own_task_when_orig_prompt_is_normalised(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,
+) -> None:
+    # Four task instances of one run, prompts a word apart, every create answer lost, every prompt shown
+    # changed: each must attach to the task its own create made.
+    wan_emulator.set_readings(orig_prompt="normalised")
+    wan_emulator.set_faults("create", accept_then_drop=1.0)
+    prompts = [f"A red fox runs through fresh snow, shot {number}." for number in range(1, 5)]
+    with DAG(dag_id, schedule=None, start_date=dt.datetime(2025, 1, 1)) as dag:
+        WanTextToVideoOperator.partial(task_id="generate", deferrable=True, **SMALL, **FAST).expand(
+            prompt=prompts
+        )
+
+    found = run_dag(dag)
+    tis = [found[("generate", index)] for index in range(len(prompts))]
+
+    results = [xcom_of(ti) for ti in tis]
+    claims = [ti.xcom_pull(task_ids="generate", key=CLAIM_KEY, map_indexes=ti.map_index) for ti in tis]
+    assert [(ti.state, ti.try_number) for ti in tis] == [("success", 1)] * len(prompts)
+    assert wan_emulator.create_count() == len(prompts)
+    assert creates(wan_emulator) == ["accepted-then-dropped"] * len(prompts)
+    for number, (prompt, result) in enumerate(zip(prompts, results, strict=True), start=1):
+        assert wan_emulator.create_count(prompt=prompt) == 1
+        assert wan_emulator.task(result["task_id"])["prompt"] == prompt  # its own task, no swaps
+        assert result["orig_prompt"] == f"A red fox runs through fresh snow\uff0c shot {number} "
+    assert [c["wan_task_id"] for c in claims] == [r["task_id"] for r in results]
+
+
+NEAR_PROMPTS = [
+    "A fox reads case files in a classic detective office.",
+    "A fox reads case files in a classic detective's office.",
+]
+
+
+def test_a_nearly_matching_task_is_never_taken_in_the_first_try_and_is_taken_by_the_retry(
+    wan_emulator: WanEmulator,
+    wan_connection: str,
+    dag_id: str,
+    logs: Callable[[], str],
+) -> None:
+    # As if Wan took the create, showed its prompt with a word changed and lost the answer: a task with
+    # the word changed exists, and the operator's own create is dropped before Wan takes it.
+    def a_task_a_word_apart(context: Any) -> None:
+        if context["ti"].try_number == 1:
+            WanHook(wan_connection).create_task(VideoRequest(prompt=NEAR_PROMPTS[1], **SMALL))
+            wan_emulator.set_faults("create", drop=1.0)
+
+    dag = one_task_dag(
+        dag_id,
+        prompt=NEAR_PROMPTS[0],
+        deferrable=False,
+        retries=1,
+        retry_delay=dt.timedelta(0),
+        pre_execute=a_task_a_word_apart,
+        on_retry_callback=lambda context: wan_emulator.clear_faults(),
+    )
+
+    ti = run_dag(dag)[("generate", -1)]
+
+    result = xcom_of(ti)
+    logged = logs()
+    assert (ti.state, ti.try_number) == ("success", 2)
+    assert creates(wan_emulator) == [200, "dropped"]  # the first try sent no second create
+    assert wan_emulator.create_count() == 1
+    assert f"No Wan task matches the lost create, but {result['task_id']} (" in logged
+    assert "so this try neither takes it nor creates a second one" in logged
+    assert f"Re-attaching to Wan task {result['task_id']} (" in logged
+    assert "), whose prompt nearly matches and no one else claims" in logged
+    assert result["orig_prompt"] == NEAR_PROMPTS[1]
 
 
 def test_siblings_with_the_same_prompt_never_attach_to_the_same_task(
@@ -200,14 +348,20 @@ def test_siblings_with_the_same_prompt_never_attach_to_the_same_task(
     assert [c["wan_task_id"] for c in claims] == [r["task_id"] for r in results]
 
 
+@pytest.mark.parametrize(
+    "prompts",
+    [["one prompt, two videos"] * 2, NEAR_PROMPTS],
+    ids=["the same prompt", "prompts a word apart"],
+)
 def test_a_lost_create_never_takes_the_task_a_sibling_claimed(
     wan_emulator: WanEmulator,
     wan_connection: str,
     dag_id: str,
+    prompts: list[str],
 ) -> None:
-    # Two mapped task instances, one prompt. The one that runs first creates its task and claims it.
-    # Every create of the other is dropped before Wan takes it, so all it finds is the first one's task,
-    # which it must not take; its retry (the faults over) submits its own.
+    # Two mapped task instances, the same prompt or nearly. The one that runs first creates its task and
+    # claims it. Every create of the other is dropped before Wan takes it, so all it finds is the first
+    # one's task, which it must not take, even on its retry; the retry (the faults over) submits its own.
     def drop_creates_of_the_second(context: Any) -> None:
         if context["ti"].try_number == 1 and wan_emulator.create_count() == 1:
             wan_emulator.set_faults("create", drop=1.0)
@@ -215,7 +369,6 @@ def test_a_lost_create_never_takes_the_task_a_sibling_claimed(
     with DAG(dag_id, schedule=None, start_date=dt.datetime(2025, 1, 1)) as dag:
         WanTextToVideoOperator.partial(
             task_id="generate",
-            prompt="one prompt, two videos",
             deferrable=False,
             retries=1,
             retry_delay=dt.timedelta(0),
@@ -223,7 +376,7 @@ def test_a_lost_create_never_takes_the_task_a_sibling_claimed(
             on_retry_callback=lambda context: wan_emulator.clear_faults(),
             **SMALL,
             **FAST,
-        ).expand(seed=[1, 2])
+        ).expand(prompt=prompts)
 
     found = run_dag(dag)
     tis = [found[("generate", 0)], found[("generate", 1)]]
@@ -232,12 +385,7 @@ def test_a_lost_create_never_takes_the_task_a_sibling_claimed(
     assert sorted(ti.try_number for ti in tis) == [1, 2]
     assert wan_emulator.create_count() == 2
     assert xcom_of(tis[0])["task_id"] != xcom_of(tis[1])["task_id"]
-    assert [r["status"] for r in wan_emulator.request_log if r["endpoint"] == "create"] == [
-        200,
-        "dropped",
-        "dropped",
-        200,
-    ]
+    assert creates(wan_emulator) == [200, "dropped", "dropped", 200]
 
 
 # -- issue 10, items 7 and 8 -------------------------------------------------------------------------
