@@ -224,7 +224,7 @@ class Account:
                 return list_refusal(readings.list_refused)
             now = self.clock.now()
             try:
-                query = ListQuery.parse(params, now, utc_offset_hours=readings.list_utc_offset)
+                query = ListQuery.parse(params, now, readings)
             except ValueError as error:
                 return error_answer(400, "InvalidParameter", str(error))
             for pool in self._pools.values():

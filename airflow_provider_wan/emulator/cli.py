@@ -10,7 +10,13 @@ from types import FrameType
 
 from airflow_provider_wan.api.budget import VENDOR_TASK_API_RPS, parse_rate
 from airflow_provider_wan.emulator.server import DEFAULT_API_KEY, WanEmulator
-from airflow_provider_wan.emulator.settings import LIST_REFUSALS, ORIG_PROMPTS, USAGE_SHAPES, Readings
+from airflow_provider_wan.emulator.settings import (
+    FUTURE_ENDS,
+    LIST_REFUSALS,
+    ORIG_PROMPTS,
+    USAGE_SHAPES,
+    Readings,
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -58,6 +64,12 @@ def parser() -> argparse.ArgumentParser:
         help="hours east of UTC the list call reads start_time/end_time in (default 0; 8: Beijing time)",
     )
     readings.add_argument(
+        "--list-future-end",
+        choices=FUTURE_ENDS,
+        default="accepted",
+        help="whether the list call takes an end_time in the future (default accepted)",
+    )
+    readings.add_argument(
         "--orig-prompt", choices=ORIG_PROMPTS, default="as-sent", help="how answers show orig_prompt"
     )
     readings.add_argument(
@@ -77,7 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parse = parser()
     args = parse.parse_args(argv)
     try:
-        readings = Readings(args.list_refused, args.list_utc_offset, args.orig_prompt, args.usage_shape)
+        readings = Readings(
+            args.list_refused, args.list_utc_offset, args.list_future_end, args.orig_prompt, args.usage_shape
+        )
     except ValueError as error:
         parse.error(str(error))
     emulator = WanEmulator(

@@ -11,9 +11,11 @@ from typing import Any
 
 from airflow_provider_wan.api import TaskStatus
 from airflow_provider_wan.emulator.answers import MESSAGES, Answer, error_answer
+from airflow_provider_wan.emulator.settings import Readings
 from airflow_provider_wan.emulator.tasks import DAY, TaskRecord
 
 LIST_TIME_FORMAT = "%Y%m%d%H%M%S"
+FUTURE_LEEWAY = 60.0  # seconds of clock skew an end_time may run ahead under list_future_end="refused"
 
 
 @dataclass(frozen=True)
@@ -29,14 +31,17 @@ class ListQuery:
     page_size: int
 
     @classmethod
-    def parse(cls, params: dict[str, str], now: float, *, utc_offset_hours: float = 0.0) -> ListQuery:
+    def parse(cls, params: dict[str, str], now: float, readings: Readings) -> ListQuery:
         """The list call's filters; the window defaults to the last 24 hours and may not exceed them.
 
-        ``start_time`` and ``end_time`` are read as local times ``utc_offset_hours`` east of UTC (0: UTC,
-        the emulator's own reading *(assumed)*; 8: Beijing time)."""
-        shift = utc_offset_hours * 3600.0
+        ``start_time`` and ``end_time`` are read as local times ``list_utc_offset`` hours east of UTC
+        (0: UTC, the emulator's own reading *(assumed)*; 8: Beijing time); an ``end_time`` in the future
+        is refused under the ``list_future_end="refused"`` reading."""
+        shift = readings.list_utc_offset * 3600.0
         end = _list_time(params, "end_time", shift)
         start = _list_time(params, "start_time", shift)
+        if end is not None and end > now + FUTURE_LEEWAY and readings.list_future_end == "refused":
+            raise ValueError("end_time must not be later than now")
         if end is None:
             end = start + DAY if start is not None else now
         if start is None:

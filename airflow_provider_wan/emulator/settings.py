@@ -8,6 +8,7 @@ from typing import Any
 from airflow_provider_wan.api.budget import VENDOR_TASK_API_RPS, check_rate
 
 LIST_REFUSALS = (404, 403)
+FUTURE_ENDS = ("accepted", "refused")
 ORIG_PROMPTS = ("as-sent", "normalised")
 USAGE_SHAPES = ("numbers", "text")
 
@@ -22,6 +23,8 @@ class Readings:
       query its tasks but not list the account's); None: the list call works.
     * ``list_utc_offset``: hours east of UTC of the zone the list call reads ``start_time`` and
       ``end_time`` in (8: Beijing time); 0: UTC, the provider's reading.
+    * ``list_future_end``: ``refused`` answers 400 ``InvalidParameter`` to a list call whose
+      ``end_time`` lies in the future (as the service reads it); ``accepted`` lists up to it.
     * ``orig_prompt``: ``normalised`` answers ``orig_prompt`` changed as the vendor's examples show it
       (whitespace collapsed, ASCII punctuation turned full-width, the final stop dropped, a space
       added); ``as-sent`` echoes the prompt.
@@ -31,6 +34,7 @@ class Readings:
 
     list_refused: int | None = None
     list_utc_offset: float = 0.0
+    list_future_end: str = "accepted"
     orig_prompt: str = "as-sent"
     usage_shape: str = "numbers"
 
@@ -40,6 +44,8 @@ class Readings:
         offset = self.list_utc_offset
         if isinstance(offset, bool) or not isinstance(offset, (int, float)) or not -12 <= offset <= 14:
             raise ValueError(f"list_utc_offset={offset!r}: hours from -12 to 14")
+        if self.list_future_end not in FUTURE_ENDS:
+            raise ValueError(f"list_future_end={self.list_future_end!r}: one of {', '.join(FUTURE_ENDS)}")
         if self.orig_prompt not in ORIG_PROMPTS:
             raise ValueError(f"orig_prompt={self.orig_prompt!r}: one of {', '.join(ORIG_PROMPTS)}")
         if self.usage_shape not in USAGE_SHAPES:

@@ -147,8 +147,9 @@ class SubmitsOnce(WaitsForTask):
         """The task a lost create made: same model, prompt (and billed size and duration) in the window,
         claimed by no sibling task instance. None when nothing matches, which is when a create is due.
 
-        Two looks (see :meth:`Window.list_filters`): one dated, and only when it finds no match one
-        undated, so the task is found whatever zone the service reads the list's times in. A list call
+        Two looks (see :meth:`Window.list_filters`): one dated, and only when it finds no match (or the
+        service refuses its times, say an end in the future) one undated, so the task is found whatever
+        zone the service reads the list's times in. A list call
         the key may not make fails the try for good (:func:`_unlistable`): a create is never sent blind.
 
         Near matches: a task whose prompt only nearly matches (a word the service may have changed)
@@ -169,7 +170,13 @@ class SubmitsOnce(WaitsForTask):
         read: set[str] = set()
         try:
             for dated in (True, False):
-                rows = self._list_window(request.model, window, dated=dated)
+                try:
+                    rows = self._list_window(request.model, window, dated=dated)
+                except WanApiError as error:
+                    if not dated or error.http_status != 400:
+                        raise
+                    self.log.warning("The dated look was refused (%s); looking without times", error)
+                    continue
                 for row in candidates(rows, window, self._claims(context)):
                     if row.task_id in read:
                         continue

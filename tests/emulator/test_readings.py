@@ -53,6 +53,21 @@ def test_list_times_read_in_another_zone(api: Api) -> None:
     assert parse_task_page(api.list().json()).tasks[0].task_id == task_id  # no times: its own last 24 h
 
 
+def test_list_refuses_an_end_time_in_the_future(api: Api) -> None:
+    task_id = api.submit()
+    ahead = {
+        **_window(0),
+        "end_time": (datetime.now(timezone.utc) + timedelta(hours=8)).strftime(LIST_TIME_FORMAT),
+    }
+    assert [row.task_id for row in parse_task_page(api.list(**ahead).json()).tasks] == [task_id]
+
+    api.emulator.set_readings(list_future_end="refused")
+    answer = api.list(**ahead)
+    assert (answer.status_code, answer.json()["code"]) == (400, "InvalidParameter")
+    assert "end_time" in answer.json()["message"]
+    assert [row.task_id for row in parse_task_page(api.list(**_window(0)).json()).tasks] == [task_id]
+
+
 @pytest.mark.parametrize(
     ("sent", "shown"),
     [
@@ -93,7 +108,7 @@ def test_readings_refuse_what_no_reading_allows(api: Api) -> None:
     with pytest.raises(ValueError, match="name=value"):
         Readings.parse("list-refused")
     assert Readings.parse("list-refused=403, list-utc-offset=8 orig-prompt=normalised usage-shape=text") == (
-        Readings(403, 8.0, "normalised", "text")
+        Readings(list_refused=403, list_utc_offset=8.0, orig_prompt="normalised", usage_shape="text")
     )
 
 
@@ -108,7 +123,10 @@ def test_command_line_and_control_api() -> None:
         assert emulator.stdout is not None
         base_url = emulator.stdout.readline().strip()
         remote = RemoteEmulator(base_url, "sk-readings")
-        assert remote.state()["readings"] == Readings(403, 8.0, "normalised", "text").to_dict()
+        expected = Readings(
+            list_refused=403, list_utc_offset=8.0, orig_prompt="normalised", usage_shape="text"
+        )
+        assert remote.state()["readings"] == expected.to_dict()
         auth = {"Authorization": "Bearer sk-readings"}
         assert requests.get(f"{base_url}/tasks/", headers=auth, timeout=10).status_code == 403
         remote.reset()

@@ -52,6 +52,7 @@ READINGS = {
     "our reading": ({}, [True]),
     "list times read as UTC+8": ({"list_utc_offset": 8}, [True]),
     "list times read as UTC-5": ({"list_utc_offset": -5}, [True, False]),
+    "a future end_time refused": ({"list_future_end": "refused"}, [True, False]),
     "orig_prompt normalised": ({"orig_prompt": "normalised"}, [True]),
     "usage as text": ({"usage_shape": "text"}, [True]),
 }
