@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from airflow_provider_wan.plugins import pages, playback
-from airflow_provider_wan.plugins.paths import NO_MAP_INDEX, base_path, ui_task_tab
+from airflow_provider_wan.plugins.paths import NO_MAP_INDEX, api_base_url, base_path, ui_task_tab
 from airflow_provider_wan.plugins.records import RunVideos, TaskRef, load_run
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -95,9 +95,7 @@ def _ticket_link(request: Request) -> pages.Link:
 
 
 def _ui_tab(ref: TaskRef) -> str:
-    from airflow.configuration import conf
-
-    root = base_path(conf.get("api", "base_url", fallback="/"))
+    root = base_path(api_base_url())
     return ui_task_tab(root, ref.dag_id, ref.run_id, ref.task_id, ref.map_index)
 
 

@@ -1,5 +1,5 @@
 """Where the video pages live: the plugin's URL prefix, the UI tabs that frame them, and links to those
-tabs. Standard library only: the operators' extra link imports this at DAG parse time."""
+tabs. Standard library only at import: the operators' extra link imports this at DAG parse time."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ URL_PREFIX = "/wan"  # the plugin's FastAPI app, mounted on the API server
 TASK_TAB = "wan-video"  # url_route of the task instance tab
 RUN_TAB = "wan-videos"  # url_route of the DAG run tab
 NO_MAP_INDEX = -1
+
+
+def api_base_url() -> str:
+    """``[api] base_url``; unset, links are paths on the UI's own origin."""
+    from airflow.providers.common.compat.sdk import conf
+
+    return str(conf.get("api", "base_url", fallback=None) or "")
 
 
 def base_path(base_url: str) -> str:

@@ -11,10 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from airflow import __version__ as airflow_version
-from airflow.configuration import conf
 from airflow.plugins_manager import AirflowPlugin
 
-from airflow_provider_wan.plugins.paths import RUN_TAB, TASK_TAB, URL_PREFIX, run_page_href, task_page_href
+from airflow_provider_wan.plugins.paths import (
+    RUN_TAB,
+    TASK_TAB,
+    URL_PREFIX,
+    api_base_url,
+    run_page_href,
+    task_page_href,
+)
 
 UI_PLUGINS_SINCE = (3, 1)
 
@@ -43,13 +49,13 @@ class WanVideoPlugin(AirflowPlugin):
         external_views = [
             {
                 "name": "Wan video",
-                "href": task_page_href(conf.get("api", "base_url", fallback="/")),
+                "href": task_page_href(api_base_url()),
                 "destination": "task_instance",
                 "url_route": TASK_TAB,
             },
             {
                 "name": "Wan videos",
-                "href": run_page_href(conf.get("api", "base_url", fallback="/")),
+                "href": run_page_href(api_base_url()),
                 "destination": "dag_run",
                 "url_route": RUN_TAB,
             },
