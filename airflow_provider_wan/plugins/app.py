@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from airflow_provider_wan.plugins import pages, playback
-from airflow_provider_wan.plugins.paths import NO_MAP_INDEX, api_base_url, base_path, ui_task_tab
+from airflow_provider_wan.plugins.paths import NO_MAP_INDEX, PLAY_ROUTE, RUN_ROUTE, TASK_ROUTE
 from airflow_provider_wan.plugins.records import RunVideos, TaskRef, load_run
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -37,7 +37,7 @@ def refused(request: Request, error: HTTPException) -> Response:
     return HTMLResponse(page, error.status_code, headers=NO_STORE)
 
 
-@app.get("/dags/{dag_id}/runs/{run_id}/tasks/{task_id}", dependencies=[MayReadResults])
+@app.get(TASK_ROUTE, dependencies=[MayReadResults])
 def task_tab(
     request: Request, dag_id: str, run_id: str, task_id: str, map_index: Annotated[str, Query()] = ""
 ) -> HTMLResponse:
@@ -50,18 +50,18 @@ def task_tab(
         raise HTTPException(404, f"Run {run_id} of DAG {dag_id} has no task instance {ref.label}.")
     video = run.for_task(task_id, row)
     playable = playback.find_playable(video, video.copy_made_by(ref)) if video else None
-    page = pages.task_page(video, ref, run.states[(task_id, row)], playable, _ticket_link(request), _ui_tab)
+    page = pages.task_view(video, ref, run.states[(task_id, row)], playable, _links(request))
     return HTMLResponse(page, headers=NO_STORE)
 
 
-@app.get("/dags/{dag_id}/runs/{run_id}", dependencies=[MayReadResults])
+@app.get(RUN_ROUTE, dependencies=[MayReadResults])
 def run_gallery(request: Request, dag_id: str, run_id: str) -> HTMLResponse:
     """Every video of a DAG run, with the run's billed seconds and cost."""
-    page = pages.run_page(_run(dag_id, run_id), _ticket_link(request), _ui_tab)
+    page = pages.run_view(_run(dag_id, run_id), _links(request))
     return HTMLResponse(page, headers=NO_STORE)
 
 
-@app.get("/play/{token}")
+@app.get(PLAY_ROUTE)
 def play(token: str) -> Response:
     """Redirect a player to where the ticket's video is now: its S3 copy presigned, or Wan's URL."""
     ticket = playback.redeem(_secret_key(), token)
@@ -87,16 +87,9 @@ def _run(dag_id: str, run_id: str) -> RunVideos:
     return run
 
 
-def _ticket_link(request: Request) -> pages.Link:
-    """Links to tickets under this app, wherever the API server mounts it."""
-    root = request.scope.get("root_path", "")
-    secret = _secret_key()
-    return lambda ticket: f"{root}/play/{playback.issue(secret, ticket)}"
-
-
-def _ui_tab(ref: TaskRef) -> str:
-    root = base_path(api_base_url())
-    return ui_task_tab(root, ref.dag_id, ref.run_id, ref.task_id, ref.map_index)
+def _links(request: Request) -> pages.Links:
+    """Links under this app, wherever the API server mounts it."""
+    return pages.Links(request.scope.get("root_path", ""), _secret_key())
 
 
 def _secret_key() -> str:

@@ -1,19 +1,22 @@
 """The HTML of the video pages: plain server-rendered markup, every recorded value escaped.
 
-Players point at tickets (see :mod:`.playback`), never at a signed URL. The one script on a page marks
-a player whose video cannot be loaded; the sign-in page's script asks again with the token Airflow
-3.1's UI keeps in the browser (that UI sends it as a header, and an iframe cannot).
+Players point at tickets (see :mod:`.playback`), never at a signed URL. A page's script marks a player
+whose video cannot be loaded, and says how to download where the UI's frame may not start downloads
+(Airflow 3.1); the sign-in page's script asks again with the token Airflow 3.1's UI keeps in the browser
+(that UI sends it as a header, and an iframe cannot).
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_wan.api import TaskStatus
 from airflow_provider_wan.api.responses import parse_number
-from airflow_provider_wan.plugins.playback import TICKET_SECONDS, Playable, Ticket
+from airflow_provider_wan.plugins.paths import PLAY_ROUTE, run_page, task_page
+from airflow_provider_wan.plugins.playback import TICKET_SECONDS, Playable, Ticket, issue
 from airflow_provider_wan.plugins.records import RunVideos, S3Copy, TaskRef, Video, totals
 
 # Codes with which Wan's content moderation refuses a prompt, an input or an output.
@@ -23,7 +26,6 @@ MODERATION_CODES = frozenset(
 UNBILLED = frozenset({TaskStatus.FAILED.value, TaskStatus.CANCELED.value})  # Wan bills successes only
 UI_TOKEN_KEY = "token"  # where Airflow 3.1's UI keeps its JWT (localStorage)
 
-Link = Callable[[Ticket], str]  # the URL of a ticket
 
 STYLE = """
 :root { color-scheme: light dark; font: 14px/1.45 system-ui, sans-serif; }
@@ -43,7 +45,14 @@ dd { margin: 0; overflow-wrap: anywhere; white-space: pre-wrap; }
 .muted { opacity: 0.75; }
 """
 
-UNPLAYABLE_SCRIPT = """
+PAGE_SCRIPT = """
+const frame = window.frameElement;
+if (frame && frame.sandbox.length && !frame.sandbox.contains("allow-downloads")) {
+  for (const link of document.querySelectorAll("a[download]")) {
+    link.after(" (this Airflow's UI does not let its tabs start a download: open the link in a new "
+      + "browser tab from its right-click menu)");
+  }
+}
 document.addEventListener("error", (event) => {
   const player = event.target;
   if (player.tagName !== "VIDEO" || player.dataset.marked) return;
@@ -80,6 +89,24 @@ SIGN_IN_SCRIPT = f"""
 """
 
 
+@dataclass(frozen=True)
+class Links:
+    """URLs of the plugin's pages and tickets under ``root``, where the API server mounts its app. They
+    stay in the frame Airflow's UI shows a page in: the UI does not let that frame navigate the UI."""
+
+    root: str
+    secret_key: str
+
+    def ticket(self, ticket: Ticket) -> str:
+        return self.root + PLAY_ROUTE.format(token=issue(self.secret_key, ticket))
+
+    def task(self, ref: TaskRef) -> str:
+        return task_page(self.root, ref.dag_id, ref.run_id, ref.task_id, ref.map_index)
+
+    def run(self, ref: TaskRef) -> str:
+        return run_page(self.root, ref.dag_id, ref.run_id)
+
+
 def sign_in_page() -> str:
     """The answer to a request without credentials: no data, only the step that adds them."""
     body = '<p id="sign-in" class="note">Signing in with your Airflow session...</p>'
@@ -90,13 +117,8 @@ def message_page(title: str, message: str) -> str:
     return _page(title, f'<p class="note">{_e(message)}</p>')
 
 
-def task_page(
-    video: Video | None,
-    ref: TaskRef,
-    state: str | None,
-    playable: Playable | None,
-    link: Link,
-    ui_tab: Callable[[TaskRef], str],
+def task_view(
+    video: Video | None, ref: TaskRef, state: str | None, playable: Playable | None, links: Links
 ) -> str:
     """The "Wan video" tab of one task instance: the player beside what made the video and its cost."""
     if video is None:
@@ -104,14 +126,15 @@ def task_page(
         return message_page("Wan video", what)
     playable = playable or Playable()
     heading = f"{ref.label}: Wan task {video.wan_task_id or '(none)'}"
-    facts = _dl(_task_facts(video, ref, state, playable, link, ui_tab))
+    facts = _dl(_task_facts(video, ref, state, playable, links))
     problems = "".join(f'<p class="note">{_e(problem)}</p>' for problem in playable.problems)
-    player = _player(video, ref, playable, link)
-    body = f"<h1>{_e(heading)}</h1><div class='video'><div>{player}{problems}</div>{facts}</div>"
-    return _page(f"Wan video {ref.label}", body, UNPLAYABLE_SCRIPT)
+    player = _player(video, ref, playable, links)
+    gallery = f'<p><a href="{_e(links.run(ref))}">All Wan videos of this run</a></p>'
+    body = f"<h1>{_e(heading)}</h1><div class='video'><div>{player}{problems}{gallery}</div>{facts}</div>"
+    return _page(f"Wan video {ref.label}", body, PAGE_SCRIPT)
 
 
-def run_page(run: RunVideos, link: Link, ui_tab: Callable[[TaskRef], str]) -> str:
+def run_view(run: RunVideos, links: Links) -> str:
     """The "Wan videos" gallery of a DAG run: a player per video with its row, status and cost."""
     seconds, amounts, unpriced = totals(run.videos)
     spent = " + ".join(f"{currency} {_number(amount)}" for currency, amount in sorted(amounts.items()))
@@ -122,19 +145,19 @@ def run_page(run: RunVideos, link: Link, ui_tab: Callable[[TaskRef], str]) -> st
     summary = f"{count} Wan video{'' if count == 1 else 's'} in run {run.run_id}"
     if seconds:
         summary += f": billed {_number(seconds)} s, cost {spent or 'unknown'}"
-    tiles = "".join(_tile(video, link, ui_tab) for video in run.videos)
+    tiles = "".join(_tile(video, links) for video in run.videos)
     body = f"<h1>{_e(summary)}</h1><div class='grid'>{tiles}</div>" if tiles else f"<h1>{_e(summary)}</h1>"
-    return _page(f"Wan videos of {run.run_id}", body, UNPLAYABLE_SCRIPT)
+    return _page(f"Wan videos of {run.run_id}", body, PAGE_SCRIPT)
 
 
-def _tile(video: Video, link: Link, ui_tab: Callable[[TaskRef], str]) -> str:
-    label = f'<a href="{_e(ui_tab(video.ref))}" target="_top">{_e(video.ref.label)}</a>'
+def _tile(video: Video, links: Links) -> str:
+    label = f'<a href="{_e(links.task(video.ref))}">{_e(video.ref.label)}</a>'
     row = video.prompt or (video.copies[0].key if video.copies else None) or "(no prompt recorded)"
     status = video.status or video.state or "unknown"
     cost = _cost(video.cost) if video.cost else "none" if video.result is None else "unknown"
     if video.result is not None or video.copies:
         preload = "metadata" if video.copies else "none"  # before S3, Wan is asked only on play
-        player = f'<video controls preload="{preload}" src="{_e(link(Ticket(video.ref)))}"></video>'
+        player = f'<video controls preload="{preload}" src="{_e(links.ticket(Ticket(video.ref)))}"></video>'
     else:
         player = f'<p class="note">No video: Wan task {_e(status)}.</p>'
     return (
@@ -147,7 +170,7 @@ def _plays(playable: Playable) -> bool:
     return playable.copy is not None or (playable.wan is not None and bool(playable.wan.video_url))
 
 
-def _player(video: Video, ref: TaskRef, playable: Playable, link: Link) -> str:
+def _player(video: Video, ref: TaskRef, playable: Playable, links: Links) -> str:
     wan = playable.wan
     if _plays(playable):
         where = (
@@ -155,7 +178,7 @@ def _player(video: Video, ref: TaskRef, playable: Playable, link: Link) -> str:
             if playable.copy
             else "Wan, which keeps a video 24 hours after making it"
         )
-        player = f'<video controls preload="metadata" src="{_e(link(Ticket(ref)))}"></video>'
+        player = f'<video controls preload="metadata" src="{_e(links.ticket(Ticket(ref)))}"></video>'
         note = f"Playing from {where}. Links work {TICKET_SECONDS // 60} minutes."
         return f'{player}<p class="muted">{_e(note)}</p>'
     if wan is not None and wan.status is TaskStatus.UNKNOWN:
@@ -177,8 +200,7 @@ def _task_facts(
     ref: TaskRef,
     state: str | None,
     playable: Playable,
-    link: Link,
-    ui_tab: Callable[[TaskRef], str],
+    links: Links,
 ) -> list[tuple[str, str]]:
     """(name, HTML) rows: what made the video, what it cost, where it is."""
     wan = playable.wan
@@ -207,19 +229,19 @@ def _task_facts(
     if wan is not None and wan.code:
         rows.append(("Wan said", _e(f"{wan.code}: {wan.message or ''}")))
     for copy in video.copies:
-        rows.append(("Stored at", _stored(copy, copy == playable.copy, link)))
+        rows.append(("Stored at", _stored(copy, copy == playable.copy, links)))
     if not video.copies:
         rows.append(("Stored at", "not copied to S3 in this run"))
     if video.ref != ref:
-        made = f'<a href="{_e(ui_tab(video.ref))}" target="_top">{_e(video.ref.label)}</a>'
+        made = f'<a href="{_e(links.task(video.ref))}">{_e(video.ref.label)}</a>'
         rows.append(("Made by", made))
     return rows
 
 
-def _stored(copy: S3Copy, playable: bool, link: Link) -> str:
+def _stored(copy: S3Copy, playable: bool, links: Links) -> str:
     text = _e(copy.uri)
     if playable:
-        download = _e(link(Ticket(copy.ref, download=True)))
+        download = _e(links.ticket(Ticket(copy.ref, download=True)))
         text += f' (<a href="{download}" download>download</a>)'
     return f"{text} <span class='muted'>by {_e(copy.ref.label)}</span>"
 
