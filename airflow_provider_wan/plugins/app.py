@@ -31,10 +31,8 @@ def refused(request: Request, error: HTTPException) -> Response:
     if error.status_code == 401:
         return HTMLResponse(pages.sign_in_page(), 401, headers=NO_STORE)
     if error.status_code == 403:
-        message = "You may not see the results of this DAG."
-        return HTMLResponse(pages.message_page("Not allowed", message), 403, headers=NO_STORE)
-    page = pages.message_page("Wan video", str(error.detail))
-    return HTMLResponse(page, error.status_code, headers=NO_STORE)
+        return _message(403, "You may not see the results of this DAG.")
+    return _message(error.status_code, str(error.detail))
 
 
 @app.get(TASK_ROUTE, dependencies=[MayReadResults])
@@ -66,14 +64,14 @@ def play(token: str) -> Response:
     """Redirect a player to where the ticket's video is now: its S3 copy presigned, or Wan's URL."""
     ticket = playback.redeem(_secret_key(), token)
     if ticket is None:
-        raise HTTPException(403, "This video link is not valid any more: reload the page.")
+        return _message(403, "This video link is not valid (links work for a few minutes): reload the page.")
     ref = ticket.ref
     video = _run(ref.dag_id, ref.run_id).for_task(ref.task_id, ref.map_index)
     if video is None:
-        raise HTTPException(404, f"Task {ref.label} has no Wan video.")
+        return _message(404, f"Task {ref.label} has no Wan video.")
     url = playback.player_url(playback.find_playable(video, video.copy_made_by(ref)), ticket.download)
     if url is None:
-        raise HTTPException(410, "This video is no longer at Wan and no copy of it can be played.")
+        return _message(410, "This video is no longer at Wan and no copy of it can be played.")
     return RedirectResponse(url, 302, headers=NO_STORE)
 
 
@@ -85,6 +83,10 @@ def _run(dag_id: str, run_id: str) -> RunVideos:
     if run is None:
         raise HTTPException(404, f"DAG {dag_id} has no run {run_id}.")
     return run
+
+
+def _message(status: int, message: str) -> HTMLResponse:
+    return HTMLResponse(pages.message_page("Wan video", message), status, headers=NO_STORE)
 
 
 def _links(request: Request) -> pages.Links:
