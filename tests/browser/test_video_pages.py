@@ -329,6 +329,37 @@ def test_pages_refuse_a_request_without_token_and_a_user_without_access(page: Pa
     assert API_KEY not in (airflow.home / "service-logs" / "api-server.log").read_text(errors="replace")
 
 
+def test_the_operators_extra_link_opens_the_tab(page: Page, stack: Stack) -> None:
+    """Airflow computed the link when each task ran (failed ones too): it names the tab, never a URL
+    signed for a video."""
+    for dag_id, task_id, map_index in (
+        (BATCH, "generate_video", 2),
+        (BATCH, "copy_to_s3", 2),
+        (SINGLE, "generate_video", -1),
+    ):
+        run = quote(stack.runs[dag_id], safe="")
+        path = f"/dags/{dag_id}/dagRuns/{run}/taskInstances/{task_id}/links"
+        links = stack.airflow.api("GET", path, params={"map_index": map_index})["extra_links"]
+        mapped = f"/mapped/{map_index}" if map_index >= 0 else ""
+        assert links == {"Wan video": stack.ui(dag_id, f"/tasks/{task_id}{mapped}/plugin/wan-video")}
+    log_in(page, stack, "admin")
+
+    page.goto(stack.ui(BATCH, "/tasks/copy_to_s3/mapped/2/details"))
+    link = page.locator(f"a[href^='{stack.airflow.api_url}']", has_text="Wan video")
+    if link.get_attribute("target") == "_blank":  # Airflow 3.1 opens extra links in a new tab
+        with page.expect_popup() as popup:
+            link.click()
+        opened = popup.value
+    else:
+        link.click()
+        opened = page
+
+    expect(opened).to_have_url(stack.ui(BATCH, "/tasks/copy_to_s3/mapped/2/plugin/wan-video"))
+    frame = opened.frame_locator("iframe[title='Wan video']")
+    expect(frame.locator("dl")).to_contain_text(PROMPTS[2])
+    assert_plays(frame.locator("video"), SECONDS)
+
+
 def test_a_video_only_at_wan_plays_from_wan_then_says_it_expired(page: Page, stack: Stack) -> None:
     """Runs last: it moves the emulator's clock a day on."""
     generated = stack.xcom(AT_WAN_ONLY, "generate_video")
