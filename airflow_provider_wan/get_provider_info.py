@@ -62,6 +62,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-module": "airflow_provider_wan.transfers.wan_to_s3",
             }
         ],
+        "extra-links": ["airflow_provider_wan.plugins.links.WanVideoLink"],
         "config": {
             "wan": {
                 "description": "The Alibaba Wan provider.",

@@ -27,6 +27,7 @@ from airflow_provider_wan.operators import inputs
 from airflow_provider_wan.operators.submission import STATE_KEY, SubmitsOnce
 from airflow_provider_wan.operators.values import coerce, is_set, is_templated, request_fields
 from airflow_provider_wan.operators.waiting import task_view
+from airflow_provider_wan.plugins.links import WanVideoLink
 
 __all__ = ["WanGenerationOperator", "request_fields"]
 
@@ -123,6 +124,7 @@ class WanGenerationOperator(SubmitsOnce):
     request_fields: ClassVar[tuple[str, ...]] = ()
     template_fields: Sequence[str] = ("model", "wan_conn_id", "aws_conn_id")
     ui_color = "#ff6a00"
+    operator_extra_links = (WanVideoLink(),)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

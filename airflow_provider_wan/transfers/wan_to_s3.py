@@ -14,6 +14,7 @@ from airflow.providers.common.compat.sdk import Asset, AssetAlias, BaseOperator
 from airflow_provider_wan.api import TaskStatus, WanApiError, WanTask, WanValidationError, check_task_id
 from airflow_provider_wan.exceptions import WanTaskFinalError, call_error
 from airflow_provider_wan.hooks.wan import WanHook
+from airflow_provider_wan.plugins.links import WanVideoLink
 from airflow_provider_wan.transfers.destination import check_destination, default_s3_key
 from airflow_provider_wan.transfers.errors import TransferRefused
 from airflow_provider_wan.transfers.host_policy import VideoHostPolicy, redact_url
@@ -88,6 +89,7 @@ class WanVideoToS3Operator(BaseOperator):
     )
     template_fields_renderers = {"generation": "json"}
     ui_color = "#ff6a00"
+    operator_extra_links = (WanVideoLink(),)
 
     def __init__(
         self,

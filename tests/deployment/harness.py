@@ -188,6 +188,9 @@ class AirflowDeployment:
     extra_env: Mapping[str, str] = field(default_factory=dict, repr=False)
     services: dict[str, Service] = field(default_factory=dict, repr=False)
     api_port: int = field(default_factory=free_port)
+    #: (username, password) the REST API calls below sign in with; None: the token the simple auth
+    #: manager gives anyone with ``simple_auth_manager_all_admins``.
+    api_login: tuple[str, str] | None = field(default=None, repr=False)
     _token: str | None = field(default=None, repr=False)
     _session: requests.Session = field(default_factory=requests.Session, repr=False)
 
@@ -351,14 +354,22 @@ class AirflowDeployment:
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call the public REST API (``/api/v2``) as an admin and return the decoded JSON."""
         if self._token is None:
-            answer = self._session.get(f"{self.api_url}/auth/token", timeout=10)
-            answer.raise_for_status()
-            self._token = answer.json()["access_token"]
+            self._token = self.token(*self.api_login) if self.api_login else self.token()
             self._session.headers["Authorization"] = f"Bearer {self._token}"
         answer = self._session.request(method, f"{self.api_url}/api/v2{path}", timeout=30, **kwargs)
         if answer.status_code >= 400:
             raise DeploymentError(f"{method} {path} -> {answer.status_code}: {answer.text}")
         return answer.json() if answer.content else None
+
+    def token(self, username: str | None = None, password: str | None = None) -> str:
+        """A JWT for the REST API: ``username``'s, or without one the all-admins token."""
+        if username is None:
+            answer = requests.get(f"{self.api_url}/auth/token", timeout=10)
+        else:
+            login = {"username": username, "password": password}
+            answer = requests.post(f"{self.api_url}/auth/token", json=login, timeout=10)
+        answer.raise_for_status()
+        return str(answer.json()["access_token"])
 
     def wait_for_dags(self, dag_ids: Iterable[str], timeout: float = 120) -> None:
         wanted = set(dag_ids)
