@@ -4,6 +4,7 @@ by the ``wan_airflow_isolated_home`` ini option before any test module imports A
 from __future__ import annotations
 
 import re
+import signal
 import socket
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -14,6 +15,16 @@ if TYPE_CHECKING:
     from airflow_provider_wan.emulator import WanEmulator
     from airflow_provider_wan.testing.dag_runs import WanAirflow
     from airflow_provider_wan.testing.s3 import WanS3
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM (a CI job cancelled, ``timeout``) ends the run as Ctrl-C does: fixtures tear down, so the
+    servers and deployments they started stop (and their children, see ``tests.processes``)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
 @pytest.fixture(scope="session", autouse=True)

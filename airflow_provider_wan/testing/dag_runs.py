@@ -9,8 +9,10 @@ naming the failed task and its exception.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ import pluggy
 
 _hookimpl = pluggy.HookimplMarker("airflow")
 _migrated: set[Path] = set()  # homes whose database this process has migrated
+_templates: set[Path] = set()  # migrated templates this process copied from
 
 
 class WanDagRunFailed(AssertionError):
@@ -79,23 +82,26 @@ _FINE = {"success", "skipped"}
 
 
 class WanAirflow:
-    """Airflow in this process, on the isolated home: migrate its database once, run DAGs in it."""
+    """Airflow in this process, on the isolated home: migrate its database once, run DAGs in it.
 
-    def __init__(self, home: Path) -> None:
+    With ``templates`` (a folder several test processes share, such as pytest's cache), the database is
+    migrated once into a template per Airflow version and then copied: a session of many processes
+    (pytest-xdist workers), or the next session, pays the migration once.
+    """
+
+    def __init__(self, home: Path, templates: Path | None = None) -> None:
         self.home = home
+        self.templates = templates
 
     def migrate(self) -> None:
-        """``airflow db migrate`` in a subprocess (this process keeps no migration state), once a home."""
+        """The home's SQLite database migrated (copied from the template when there is one), once a home."""
         if self.home in _migrated:
             return
-        done = subprocess.run(
-            [sys.executable, "-m", "airflow", "db", "migrate"],
-            capture_output=True,
-            text=True,
-            env=os.environ.copy(),
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"airflow db migrate failed in {self.home}:\n{done.stderr[-3000:]}")
+        database = self.home / "airflow.db"
+        if self.templates is None:
+            _migrate(self.home, os.environ.copy())
+        else:
+            shutil.copyfile(migrated_template(self.templates), database)
         _migrated.add(self.home)
 
     def run(self, dag: Any, conf: Mapping[str, Any] | None = None) -> WanDagRun:
@@ -125,6 +131,48 @@ class WanAirflow:
             tis = {(ti.task_id, ti.map_index): ti for ti in found}
             session.expunge_all()
         return WanDagRun(dag.dag_id, dag_run.run_id, str(dag_run.state), tis, errors)
+
+
+def migrated_template(folder: Path) -> Path:
+    """A freshly migrated SQLite metadata database for this Airflow version, made once in ``folder``.
+
+    Processes that share ``folder`` wait for each other on a lock; the template appears whole or not at
+    all (written beside it, then renamed).
+    """
+    import fcntl
+    from importlib.metadata import version
+
+    folder.mkdir(parents=True, exist_ok=True)
+    template = folder / f"airflow-{version('apache-airflow')}.db"
+    with (folder / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not template.exists():
+            with tempfile.TemporaryDirectory(dir=folder) as scratch:
+                home = Path(scratch)
+                env = {
+                    **os.environ,
+                    "AIRFLOW_HOME": str(home),
+                    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+                }
+                _migrate(home, env)
+                os.replace(home / "airflow.db", template)
+    _templates.add(template)
+    return template
+
+
+def session_template() -> Path | None:
+    """The template this process copied its database from, if any (a deployment's SQLite database can
+    start from it too, instead of migrating again)."""
+    return next(iter(_templates), None)
+
+
+def _migrate(home: Path, env: dict[str, str]) -> None:
+    """``airflow db migrate`` in a subprocess (this process keeps no migration state)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True, env=env
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed in {home}:\n{done.stderr[-3000:]}")
 
 
 def _serialize(dag: Any) -> None:

@@ -28,7 +28,9 @@ library; Airflow, aiohttp, boto3 and moto load when a fixture that needs them is
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -74,12 +76,23 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def wan_airflow() -> WanAirflow:
+def wan_airflow(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> WanAirflow:
     from airflow_provider_wan.testing.dag_runs import WanAirflow
 
-    airflow = WanAirflow(isolate_airflow_home())
+    airflow = WanAirflow(isolate_airflow_home(), _database_templates(pytestconfig, tmp_path_factory))
     airflow.migrate()
     return airflow
+
+
+def _database_templates(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where migrated databases are kept: pytest's cache (shared by the session's processes and the next
+    sessions), or without it the session's own temporary folder (shared by pytest-xdist's workers)."""
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir("wan-airflow-databases"))
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return shared / "wan-airflow-databases"
 
 
 @pytest.fixture(scope="session")

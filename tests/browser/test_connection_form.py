@@ -23,7 +23,7 @@ from airflow_provider_wan.emulator.remote import RemoteEmulator
 from tests.browser.conftest import OUTCOMES
 from tests.deployment.harness import AirflowDeployment
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.browser, pytest.mark.deployment, pytest.mark.timeout(300)]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

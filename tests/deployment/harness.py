@@ -26,6 +26,9 @@ from typing import Any, TypeVar
 
 import requests
 
+from airflow_provider_wan.testing.dag_runs import session_template
+from tests.processes import stop_when_the_tests_die
+
 T = TypeVar("T")
 
 BIN = Path(sys.executable).parent
@@ -84,6 +87,7 @@ class Service:
                 env=dict(self.env),
                 start_new_session=True,
                 user=self.user,
+                preexec_fn=stop_when_the_tests_die,
             )
         return self
 
@@ -283,12 +287,21 @@ class AirflowDeployment:
         return self.start_service(name or component, [*AIRFLOW, component, *args])
 
     def start(self, components: Iterable[str] = ("scheduler", "dag-processor", "triggerer")) -> None:
-        """Migrate the database, start the API server and the given components, wait until all are healthy."""
-        self.run_cli("db", "migrate")
+        """Ready the database, start the API server and the given components, wait until all are healthy."""
+        self.prepare_database()
         self.start_component("api-server", "--port", str(self.api_port), "--host", "127.0.0.1")
         for component in components:
             self.start_component(component)
         self.wait_healthy(components)
+
+    def prepare_database(self) -> None:
+        """A migrated SQLite database: a copy of the session's template (migrated once per session by the
+        test kit), or ``airflow db migrate`` when there is none."""
+        template = session_template()
+        if template is None:
+            self.run_cli("db", "migrate")
+        else:
+            shutil.copyfile(template, self.home / "airflow.db")
 
     def wait_healthy(self, components: Iterable[str], timeout: float = 180) -> None:
         wanted = {component.replace("-", "_") for component in components}
@@ -521,6 +534,9 @@ class CeleryDeployment(AirflowDeployment):
         }
         conf["triggerer"] = {"job_heartbeat_sec": "1", "triggerer_health_check_threshold": "6"}
         return conf
+
+    def prepare_database(self) -> None:
+        self.run_cli("db", "migrate")  # PostgreSQL: there is no SQLite template to copy
 
     def start(self, components: Iterable[str] = ("scheduler", "dag-processor")) -> None:
         """Broker and database first, then Airflow, then the workers and triggerers one by one."""

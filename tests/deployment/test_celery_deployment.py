@@ -25,7 +25,7 @@ import requests
 from airflow_provider_wan.emulator.remote import RemoteEmulator
 from tests.deployment.harness import CeleryDeployment, wait_for
 
-pytestmark = pytest.mark.timeout(1200)
+pytestmark = [pytest.mark.deployment, pytest.mark.timeout(1200)]
 
 
 DAG_FILE = Path(__file__).parent / "dags" / "wan_faults.py"

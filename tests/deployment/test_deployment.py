@@ -22,7 +22,7 @@ from airflow_provider_wan.emulator.remote import RemoteEmulator
 from tests.deployment.harness import AirflowDeployment, wait_for
 from tests.example_dags.conftest import silent_wav, video_facts
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.deployment, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILES = [

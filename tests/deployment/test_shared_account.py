@@ -18,7 +18,7 @@ import pytest
 from airflow_provider_wan.emulator.remote import RemoteEmulator
 from tests.deployment.harness import BIN, CeleryDeployment, free_port, wait_for
 
-pytestmark = pytest.mark.timeout(1200)
+pytestmark = [pytest.mark.deployment, pytest.mark.timeout(1200)]
 
 API_KEY = "sk-shared-account"
 VIDEOS = 60

@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from airflow_provider_wan.testing.dag_runs import WanAirflow
 
 pytest_plugins = ["pytester"]
 
@@ -294,3 +299,23 @@ def test_rate(wan_emulator):
     )
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=1)
+
+
+def test_the_database_is_migrated_once_per_airflow_version_then_copied(
+    wan_airflow: WanAirflow, tmp_path: Path
+) -> None:
+    from airflow_provider_wan.testing.dag_runs import WanAirflow, migrated_template, session_template
+
+    template = session_template()
+    assert template is not None  # this session's database came from a template, not its own migration
+    assert template.parent == wan_airflow.templates
+    made = template.stat().st_mtime_ns
+    assert migrated_template(template.parent) == template
+    assert template.stat().st_mtime_ns == made  # there already: not migrated again
+
+    another = WanAirflow(tmp_path / "home", wan_airflow.templates)
+    another.home.mkdir()
+    another.migrate()
+    copied = (another.home / "airflow.db").read_bytes()
+    assert copied == template.read_bytes()
+    assert copied.startswith(b"SQLite format 3")

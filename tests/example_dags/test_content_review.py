@@ -28,7 +28,7 @@ from airflow_provider_wan.transfers.destination import s3_safe
 from tests.deployment.harness import AirflowDeployment
 from tests.deployment.test_deployment import API_KEY, connection_env
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.deployment, pytest.mark.timeout(900)]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "example_dags" / "example_wan_content_review.py"
 DAG_ID = EXAMPLE.stem
