@@ -30,7 +30,7 @@ from tests.browser.test_connection_form import ARTIFACTS, CHROMIUM, CHROMIUM_ARG
 from tests.deployment.harness import AirflowDeployment
 from tests.deployment.test_deployment import API_KEY, BUCKET, connection_env
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.browser, pytest.mark.deployment, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILES = [
@@ -97,8 +97,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,outsider:",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
             "AIRFLOW__WAN__PRICES": json.dumps(PRICES),
-            # The editable install's egg-info in the repository root would register the plugin twice.
-            "PYTHONSAFEPATH": "1",
         },
     )
     try:

@@ -175,12 +175,17 @@ def wait_for(
 
 
 def clean_environment() -> dict[str, str]:
-    """The parent's environment without any Airflow or AWS settings the test session itself uses."""
-    return {
+    """The parent's environment without any Airflow or AWS settings the test session itself uses.
+
+    ``PYTHONSAFEPATH``: the components' working directory stays off ``sys.path``, or the editable
+    install's ``*.egg-info`` in the repository root would register the package's entry points (its
+    Airflow plugin) a second time."""
+    kept = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("AIRFLOW_", "AIRFLOW__", "AWS_", "PYTEST_"))
     }
+    return {**kept, "PYTHONSAFEPATH": "1"}
 
 
 @dataclass
