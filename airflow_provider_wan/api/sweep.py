@@ -28,7 +28,7 @@ from airflow_provider_wan.api.responses import TaskStatus
 #: The statuses a sweep lists, in this order: a task that moves from one to the next between the two
 #: list calls is seen in the first; one that ends in between is in neither and is read.
 IN_FLIGHT = (TaskStatus.PENDING, TaskStatus.RUNNING)
-#: Transient list failures (5xx, network) in a row after which the sweep is switched off.
+#: Transient list failures (5xx, network) in a row, a round apart, after which the sweep is switched off.
 FAILURES_BEFORE_FALLBACK = 3
 #: Check rounds (each the slowest ``max_poll_interval`` waited with: 15 s by default, so 5 minutes)
 #: read one by one before the sweep is tried again; twice as many after each retry that fails too.
@@ -96,9 +96,11 @@ class SweepHealth:
         return resumed
 
     def failed(self, *, at_once: bool, now: float, round_seconds: float) -> float | None:
-        """A list call failed: the seconds the sweep is switched off for now, or None (not yet)."""
+        """A list call failed: the seconds the sweep is switched off for now, or None (not yet: it is
+        tried again after one round, so that failures in a row span some time, not a burst)."""
         self.failures += 1
         if not at_once and self.failures < FAILURES_BEFORE_FALLBACK:
+            self.off_until = now + round_seconds
             return None
         pause = round_seconds * min(RETRY_ROUNDS * 2**self.fallbacks, MAX_RETRY_ROUNDS)
         self.failures, self.fallbacks = 0, self.fallbacks + 1

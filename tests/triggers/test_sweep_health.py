@@ -30,17 +30,23 @@ def test_a_refusal_or_an_unreadable_answer_stops_the_sweep_at_once_a_5xx_may_pas
     assert str(error) in reason
 
 
-def test_transient_failures_switch_the_sweep_off_only_several_in_a_row() -> None:
+def test_transient_failures_switch_the_sweep_off_only_several_in_a_row_a_round_apart() -> None:
     health = SweepHealth()
+    now = 0.0
     for _ in range(FAILURES_BEFORE_FALLBACK - 1):
-        assert health.failed(at_once=False, now=0.0, round_seconds=ROUND) is None
-        assert health.usable(0.0)
+        assert health.failed(at_once=False, now=now, round_seconds=ROUND) is None
+        assert not health.usable(now + ROUND - 1)  # one round of reading each task, then a sweep again
+        now += ROUND
+        assert health.usable(now)
+    assert not health.switched_off
     health.worked()  # a sweep in between starts the count again
     for _ in range(FAILURES_BEFORE_FALLBACK - 1):
-        assert health.failed(at_once=False, now=0.0, round_seconds=ROUND) is None
-    assert health.failed(at_once=False, now=0.0, round_seconds=ROUND) == 300.0
-    assert not health.usable(299.0)
-    assert health.usable(300.0)
+        assert health.failed(at_once=False, now=now, round_seconds=ROUND) is None
+        now += ROUND
+    assert health.failed(at_once=False, now=now, round_seconds=ROUND) == 300.0
+    assert health.switched_off
+    assert not health.usable(now + 299.0)
+    assert health.usable(now + 300.0)
 
 
 def test_each_retry_that_fails_again_waits_twice_as_long_up_to_an_hour_and_a_sweep_resets_it() -> None:
