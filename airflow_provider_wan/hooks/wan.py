@@ -207,8 +207,15 @@ class WanHook(_WanBaseHook):
             settings = self.settings
             page = self._call(list_call(page_size=1), RetryPolicy(max_retries=1, backoff_base=0.5))
         except WanApiError as error:
-            if error.http_status in (401, 403):
+            if error.http_status == 401:
                 return False, f"Wan refused the API key of connection {self.wan_conn_id!r}: {error}"
+            if error.http_status == 403:
+                return False, (
+                    f"Wan refused to list tasks for connection {self.wan_conn_id!r}: the API key may be "
+                    "wrong, or allowed to create and query tasks but not to list the account's (a "
+                    "sub-account policy can do that; tasks then still run and are waited for, each read "
+                    f"on its own): {error}"
+                )
             return False, f"Could not reach Wan for connection {self.wan_conn_id!r}: {error}"
         except WanError as error:
             return False, str(error)

@@ -7,8 +7,14 @@ connection's waited-for tasks together: when more are due than a sweep costs, it
 each waited-for task in neither list (ended: video URL and usage, or the failure code); when only a few
 are due, it reads those. Every call goes through the account's budget (the hook's
 :class:`~airflow_provider_wan.api.budget.TokenBucket`). A 429 pauses the budget and retries the same
-checks later: it never counts toward a trigger's ``max_consecutive_errors``; other failures count for
-each trigger whose check they stopped, and end its wait as before.
+checks later: it never counts toward a trigger's ``max_consecutive_errors``.
+
+The sweep is an optimisation, never a single point of failure: a list call that fails makes the poller
+read the due tasks one by one instead, and one that is refused, answered in a shape we cannot read, or
+failing several times in a row switches the sweep off for some minutes (logged once, with the reason;
+see :class:`~airflow_provider_wan.api.sweep.SweepHealth`). A list failure never counts toward a
+trigger's ``max_consecutive_errors``; only failures to read that trigger's own task do, and end its
+wait as before.
 
 The poller holds no state a trigger needs across a move: a trigger that moves to another triggerer
 registers with that process's poller. It starts with its first trigger and stops with its last; its
@@ -25,7 +31,6 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Iterable
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -40,10 +45,11 @@ from airflow_provider_wan.api import (
 from airflow_provider_wan.api.budget import is_throttled
 from airflow_provider_wan.api.sweep import (
     IN_FLIGHT,
+    SweepHealth,
+    list_failure,
     prefer_sweep,
     sweep_cost,
     sweep_filters,
-    sweep_window,
     to_read,
 )
 
@@ -55,6 +61,9 @@ T = TypeVar("T")
 
 POLL_SPREAD = 0.2  # each pause is stretched by up to 20% at random, so checks do not line up
 READS_AT_ONCE = 8  # query calls in flight at once; the budget paces them anyway
+# Due tasks read one by one per check, longest due first: about a second of the vendor's budget, so that
+# without a sweep (thousands due) every task waits its turn once, not behind a batch and then in it.
+READS_PER_CHECK = 20
 HOOK_REUSE_SECONDS = 300.0
 
 
@@ -81,7 +90,6 @@ class Watch:
         self.error: WanError | None = None
         self.next_try_in = 0.0
         self.task: WanTask | None = None  # the latest status seen
-        self.created: datetime | None = None
         self.ended: WanTask | None = None  # a terminal task: the wait is over
         self.gave_up: WanError | None = None  # a final error, or too many in a row: the wait is over
         self._changed = asyncio.Event()
@@ -107,7 +115,6 @@ class Watch:
     def saw(self, task: WanTask, now: float) -> None:
         changed = self.task is None or self.task.status is not task.status or self.errors > 0
         self.task, self.errors, self.error = task, 0, None
-        self.created = task.submit_time or self.created
         if task.status.is_terminal:
             self.ended = task
         else:
@@ -140,6 +147,7 @@ class AccountPoller:
         self.loop = loop
         self.watches: set[Watch] = set()
         self.sweep_pages: int | None = None  # list calls the last sweep took
+        self.sweep_health = SweepHealth()
         self.requests = 0  # calls sent (for the benchmark and tests)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -196,7 +204,8 @@ class AccountPoller:
             self.watches -= {watch for watch in self.watches if watch.over}  # their triggers fire now
 
     async def _check(self, now: float) -> None:
-        """Sweep when enough checks are due soon (a sweep checks every task), else read the due ones.
+        """Sweep when enough checks are due soon (a sweep checks every task), else read the due ones;
+        read them too when the list call failed, or while the sweep is switched off.
 
         "Soon": within the random spread of a check's pause, so that checks a sweep lined up are not
         read one by one as each comes due.
@@ -209,28 +218,37 @@ class AccountPoller:
         except WanError as error:  # a connection that cannot be used: nothing to wait for
             self._failed(list(self.watches), error)
             return
-        if prefer_sweep(len(soon), sweep_cost(len(self.watches), self.sweep_pages)):
-            await self._sweep(hook, list(self.watches))
-        else:
-            await self._read(hook, due)
+        cost = sweep_cost(len(self.watches), self.sweep_pages)
+        swept = (
+            self.sweep_health.usable(now)
+            and prefer_sweep(len(soon), cost)
+            and await self._sweep(hook, list(self.watches))
+        )
+        if not swept:
+            await self._read(hook, sorted(due, key=lambda watch: watch.due)[:READS_PER_CHECK])
 
-    async def _sweep(self, hook: WanAsyncHook, watching: list[Watch]) -> None:
-        """List the account's in-flight tasks, then read the waited-for ones missing from the lists."""
-        window = sweep_window((watch.created for watch in watching), datetime.now(timezone.utc))
+    async def _sweep(self, hook: WanAsyncHook, watching: list[Watch]) -> bool:
+        """List the account's in-flight tasks, then read the waited-for ones missing from the lists.
+
+        False when the list call failed (throttling aside): the due tasks are read one by one instead.
+        """
         listed: dict[str, TaskSummary] = {}
         pages = 0
         try:
             for status in IN_FLIGHT:
                 page_no, last_page = 1, 1
                 while page_no <= last_page:
-                    page = await self._send(hook.list_tasks(**sweep_filters(window, status, page_no)))
+                    page = await self._send(hook.list_tasks(**sweep_filters(status, page_no)))
                     pages += 1
                     listed.update((row.task_id, row) for row in page.tasks if row.status is status)
                     page_no, last_page = page_no + 1, page.total_page
         except WanApiError as error:
-            if not is_throttled(error):
-                self._failed(watching, error)
-            return  # throttled: the same checks again, once the budget's pause is over
+            if is_throttled(error):
+                return True  # the same checks again, once the budget's pause is over
+            self._list_failed(error, watching)
+            return False
+        if self.sweep_health.worked():
+            log.info("Wan's list call works again for connection %s: sweeping again", self.wan_conn_id)
         self.sweep_pages = pages
         now = time.monotonic()
         unlisted = set(to_read((watch.wan_task_id for watch in watching), listed))
@@ -239,6 +257,24 @@ class AccountPoller:
             if row is not None:
                 watch.saw(_from_row(row), now)
         await self._read(hook, [watch for watch in watching if watch.wan_task_id in unlisted])
+        return True
+
+    def _list_failed(self, error: WanApiError, watching: list[Watch]) -> None:
+        """Count a list failure against the account's sweep (never a trigger); say once when it stops."""
+        reason, at_once = list_failure(error)
+        was_off = self.sweep_health.switched_off
+        slowest = max(watch.max_poll_interval for watch in watching)
+        pause = self.sweep_health.failed(at_once=at_once, now=time.monotonic(), round_seconds=slowest)
+        if pause is None:
+            return
+        say = log.info if was_off else log.warning  # a retry that failed again is no news
+        say(
+            "Wan's list call for connection %s %s: reading each waited-for task on its own (within the "
+            "same budget), and trying the list call again in %.0f s",
+            self.wan_conn_id,
+            reason,
+            pause,
+        )
 
     async def _read(self, hook: WanAsyncHook, watches: Iterable[Watch]) -> None:
         """One query call per task (several triggers may wait for the same one)."""

@@ -169,6 +169,22 @@ def test_test_connection_reports_a_refused_key(
     assert len(wan_emulator.request_log) == 1
 
 
+def test_test_connection_does_not_blame_the_key_when_only_listing_is_refused(
+    hook: WanHook, wan_emulator: WanEmulator
+) -> None:
+    wan_emulator.set_readings(list_refused=403)  # a key that may query its tasks but not list the account's
+
+    ok, message = hook.test_connection()
+
+    assert not ok
+    assert "refused to list tasks for connection 'wan_default'" in message
+    assert "may be wrong, or allowed to create and query tasks but not to list" in message
+    assert "AccessDenied" in message
+    assert "refused the API key" not in message
+    assert hook.get_task("some-task").status is TaskStatus.UNKNOWN  # the key does query
+    assert [call["status"] for call in wan_emulator.request_log] == [403, 200]
+
+
 def test_test_connection_reports_an_unreachable_service(monkeypatch: pytest.MonkeyPatch) -> None:
     conn_id = _set(monkeypatch, "wan_gone", {"host": f"http://127.0.0.1:{free_port()}", "password": "sk-x"})
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.triggers import poller as poller_module
 from airflow_provider_wan.triggers.wan import WanTaskTrigger, check_event
-from tests.triggers.helpers import create_task
+from tests.triggers.helpers import create_task, failed_polls
 
 BATCH_CONN_ID = "wan_batch"
 TASK_API = ("query", "list", "cancel")
@@ -118,7 +119,7 @@ async def test_throttling_never_counts_toward_max_consecutive_errors(
     assert throttled(batch) >= 3
 
 
-async def test_an_outage_of_the_list_call_ends_every_wait_as_before(batch: WanEmulator) -> None:
+async def test_an_outage_ends_each_wait_after_reads_of_its_own_task_failed(batch: WanEmulator) -> None:
     ids = [create_task(BATCH_CONN_ID, f"outage {n}") for n in range(10)]
     batch.set_faults("list", error_503=1.0)
     batch.set_faults("query", error_503=1.0)
@@ -128,6 +129,7 @@ async def test_an_outage_of_the_list_call_ends_every_wait_as_before(batch: WanEm
     assert {event["status"] for event in events} == {"error"}
     assert all(event["retryable"] for event in events)
     assert all("(2 failure(s) in a row)" in event["message"] for event in events)
+    assert all(failed_polls(batch, wan_task_id) == 2 for wan_task_id in ids)  # its own reads, not the lists
     assert pollers_here() == {}
 
 
@@ -174,3 +176,155 @@ async def test_the_connection_extra_sets_this_process_share_of_the_budget(
     await asyncio.gather(waiting, return_exceptions=True)
 
     assert {entry["status"] for entry in task_api(emulator)} == {200}  # paced: never past the 4 a second
+
+
+# -- where our reading of the list call is wrong: the sweep falls back, never ends a wait -------------
+
+FALLBACK_LOGGED = f"Wan's list call for connection {BATCH_CONN_ID} "
+RESUMED_LOGGED = f"Wan's list call works again for connection {BATCH_CONN_ID}"
+
+
+def logged(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """What was logged, by each route this Airflow version may log by (stdlib, or structlog's output)."""
+    out, err = capfd.readouterr()
+    return caplog.text, out + err
+
+
+def lines_with(text: str, routes: tuple[str, str]) -> list[str]:
+    """The lines holding ``text``, from the route that has them (each line goes one way, or both)."""
+    return max(([line for line in route.splitlines() if text in line] for route in routes), key=len)
+
+
+@pytest.mark.parametrize(("refusal", "said"), [(404, "HTTP 404: NotFound"), (403, "HTTP 403: AccessDenied")])
+async def test_a_refused_list_call_falls_back_to_reading_each_task(
+    batch: WanEmulator,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    refusal: int,
+    said: str,
+) -> None:
+    """A key that may query its tasks but not list the account's (or no list endpoint): every wait still
+    ends in success, one create each, within the 20 requests a second, after one refused list call."""
+    caplog.set_level(logging.INFO)
+    batch.set_readings(list_refused=refusal)
+    ids = [create_task(BATCH_CONN_ID, f"refused {n}") for n in range(100)]
+
+    events = await events_of(triggers_for(ids, max_consecutive_errors=1))
+
+    log = task_api(batch)
+    assert [event["status"] for event in events] == ["success"] * 100
+    assert batch.create_count() == 100
+    assert [entry["status"] for entry in log if entry["endpoint"] == "list"] == [refusal]  # tried once
+    assert [entry for entry in log if entry["status"] == 429] == []
+    assert {entry["path"].rsplit("/", 1)[1] for entry in log if entry["endpoint"] == "query"} == set(ids)
+    (said_once,) = lines_with(FALLBACK_LOGGED, logged(caplog, capfd))
+    assert f"was refused (Wan API {said}" in said_once
+    assert "reading each waited-for task on its own" in said_once
+
+
+@pytest.mark.parametrize("utc_offset", [0, 8])
+async def test_a_sweep_finds_tasks_whichever_zone_the_list_call_reads_times_in(
+    batch: WanEmulator, utc_offset: int
+) -> None:
+    """The list call's times read as UTC, or as Beijing time: 100 tasks of 20 s each, waited for at the
+    trigger's default pace, cost about one request per video either way (per-task reads cost ~5)."""
+    batch.set_readings(list_utc_offset=utc_offset)
+    batch.set_timing(task_seconds=20.0, queue_seconds=0.5)
+    ids = [create_task(BATCH_CONN_ID, f"zone {n}") for n in range(100)]
+
+    events = await events_of(triggers_for(ids, poll_interval=2.0, max_poll_interval=15.0))
+
+    log = task_api(batch)
+    sweeps = [entry for entry in log if entry["endpoint"] == "list"]
+    queries = [entry for entry in log if entry["endpoint"] == "query"]
+    print(f"UTC+{utc_offset}: {len(log) / 100:.2f} task-API requests per video ({len(sweeps)} list calls)")
+    assert [event["status"] for event in events] == ["success"] * 100
+    assert sweeps
+    assert all(entry["status"] == 200 for entry in log)
+    assert all({"start_time", "end_time"}.isdisjoint(entry["query"]) for entry in sweeps)  # its own clock
+    assert len(queries) <= 110  # each task read once it ended, a few twice
+    assert len(log) <= 1.5 * len(ids)
+
+
+def switched_off(poller: poller_module.AccountPoller) -> bool:
+    return poller.sweep_health.switched_off
+
+
+async def until(condition: Callable[[], bool], timeout: float = 60.0) -> float:
+    """Wait until ``condition()`` holds; the wall-clock time it did (the emulator's request log's clock)."""
+    give_up = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < give_up, "timed out"
+        await asyncio.sleep(0.01)
+    return time.time()
+
+
+def spoil_list(emulator: WanEmulator, how: str) -> None:
+    if how == "refused":
+        emulator.set_readings(list_refused=403)
+    else:
+        emulator.set_faults("list", **{how: 1.0})
+
+
+def mend_list(emulator: WanEmulator) -> None:
+    emulator.set_readings(list_refused=None)
+    emulator.clear_faults()
+
+
+@pytest.mark.parametrize(
+    ("how", "list_failures", "said"),
+    [
+        ("malformed", 1, "answered in a shape we cannot read"),
+        ("error_503", 3, "failed 3 times in a row"),
+        ("refused", 1, "was refused"),
+    ],
+)
+async def test_the_sweep_falls_back_then_resumes_once_the_list_call_works_again(
+    batch: WanEmulator,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    how: str,
+    list_failures: int,
+    said: str,
+) -> None:
+    """An unreadable list answer, or 5xx several times in a row, or a refusal: each task is read on its own
+    (no trigger ends: one failure would end it), and the sweep is tried again 20 rounds later (10 s at a
+    0.5 s pace); once the list call works, the requests per video drop back."""
+    caplog.set_level(logging.INFO)
+    batch.set_timing(task_seconds=25.0, queue_seconds=0.5)  # in flight through the fallback and after
+    ids = [create_task(BATCH_CONN_ID, f"{how} {n}") for n in range(100)]
+    spoil_list(batch, how)
+
+    running = asyncio.ensure_future(
+        events_of(triggers_for(ids, poll_interval=0.25, max_poll_interval=0.5, max_consecutive_errors=1))
+    )
+    await until(lambda: BATCH_CONN_ID in pollers_here())
+    poller = pollers_here()[BATCH_CONN_ID]
+    fell_back = await until(lambda: switched_off(poller))
+    failed_lists = len([entry for entry in task_api(batch) if entry["endpoint"] == "list"])
+    await asyncio.sleep(1.0)
+    mend_list(batch)
+    resumed = await until(lambda: not switched_off(poller))
+    await asyncio.sleep(5.0)
+    measured = time.time()
+    events = await running
+
+    logs = logged(caplog, capfd)
+    (fallback_line,) = lines_with(FALLBACK_LOGGED, logs)  # once, though it read one by one for 10 s
+    assert said in fallback_line
+    assert "trying the list call again in 10 s" in fallback_line
+    assert len(lines_with(RESUMED_LOGGED, logs)) == 1
+    log = task_api(batch)
+    assert [event["status"] for event in events] == ["success"] * 100
+    assert batch.create_count() == 100
+    assert [entry for entry in log if entry["status"] == 429] == []
+    assert failed_lists == list_failures
+    assert 9.0 <= resumed - fell_back <= 20.0  # tried again 20 rounds later, not every cycle
+    fallback_rate = sum(1 for entry in log if fell_back <= entry["time"] < fell_back + 5.0) / 5.0
+    resumed_rate = sum(1 for entry in log if resumed <= entry["time"] < measured) / (measured - resumed)
+    print(
+        f"{how}: {fallback_rate:.1f} task-API requests a second while reading one by one, "
+        f"{resumed_rate:.1f} once sweeping again (100 tasks, 0.5 s pace)"
+    )
+    assert fallback_rate >= 12.0  # the budget's 20 a second, spent reading each task
+    assert resumed_rate <= fallback_rate / 2.5
