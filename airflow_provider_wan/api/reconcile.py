@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ LIVE_STATUSES = frozenset({TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.SU
 #: How alike (difflib's ratio of the compared prompts) a prompt must be to nearly match: a changed word
 #: in a long prompt is above it, "product 1" against "product 2" below.
 NEAR_PROMPT_RATIO = 0.9
+_SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 
 
 def request_fingerprint(body: dict[str, Any], base_url: str, api_key: str) -> str:
@@ -101,10 +103,16 @@ class Window:
         still holds every task created since its start. An *undated* look (the one to fall back to)
         sends no times, so the service lists its own last 24 hours, in no zone at all. Either way each
         row's ``gmt_create`` (epoch milliseconds) is checked against the window in :func:`candidates`.
+
+        The undated look sends no ``model_name`` either: which name the service files a task under (the
+        dated snapshot sent, or its family) is not stated, so :func:`candidates` compares the rows'
+        names itself (:func:`same_model`).
         """
-        page = {"model_name": model, "page_no": page_no, "page_size": LIST_PAGE_SIZE}
+        page = {"page_no": page_no, "page_size": LIST_PAGE_SIZE}
+        if not dated:
+            return page
         times = {"start_time": _wall(self.start), "end_time": _wall(self.start + MAX_LIST_WINDOW)}
-        return {**times, **page} if dated else page
+        return {**times, "model_name": model, **page}
 
     def holds(self, created: datetime | None) -> bool:
         if created is None:
@@ -113,15 +121,33 @@ class Window:
         return self.start <= moment <= self.end
 
 
-def candidates(rows: Iterable[TaskSummary], window: Window, claimed: Iterable[str]) -> list[TaskSummary]:
-    """Live rows created in the window that no other task instance claimed, nearest the anchor first."""
+def candidates(
+    rows: Iterable[TaskSummary], window: Window, claimed: Iterable[str], model: str
+) -> list[TaskSummary]:
+    """Live rows of ``model`` created in the window that no other task instance claimed, nearest the
+    anchor first."""
     taken = set(claimed)
     found = [
         row
         for row in rows
-        if row.task_id not in taken and row.status in LIVE_STATUSES and window.holds(row.created)
+        if row.task_id not in taken
+        and row.status in LIVE_STATUSES
+        and window.holds(row.created)
+        and (row.model_name is None or same_model(row.model_name, model))
     ]
     return sorted(found, key=lambda row: (abs(_utc(row.created) - window.anchor), row.task_id))
+
+
+def same_model(listed: str, sent: str) -> bool:
+    """Whether a list row's ``model_name`` may name the model a create sent: the same name, or the same
+    family (a dated snapshot ``wan2.7-t2v-2026-04-25`` filed as ``wan2.7-t2v``, or the other way round;
+    Beijing's ``wanx2.1-`` spelling for Singapore's ``wan2.1-``)."""
+    return _family(listed) == _family(sent)
+
+
+def _family(model: str) -> str:
+    name = _SNAPSHOT.sub("", model.strip().lower())
+    return name.replace("wanx2.1-", "wan2.1-", 1)
 
 
 def matches(task: WanTask, request: WanRequest) -> bool:

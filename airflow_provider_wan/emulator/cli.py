@@ -13,6 +13,7 @@ from airflow_provider_wan.emulator.server import DEFAULT_API_KEY, WanEmulator
 from airflow_provider_wan.emulator.settings import (
     FUTURE_ENDS,
     LIST_REFUSALS,
+    MODEL_NAMES,
     ORIG_PROMPTS,
     USAGE_SHAPES,
     Readings,
@@ -70,6 +71,12 @@ def parser() -> argparse.ArgumentParser:
         help="whether the list call takes an end_time in the future (default accepted)",
     )
     readings.add_argument(
+        "--list-model-name",
+        choices=MODEL_NAMES,
+        default="as-sent",
+        help="the name list rows file a task under: as the create sent it, or its model family",
+    )
+    readings.add_argument(
         "--orig-prompt", choices=ORIG_PROMPTS, default="as-sent", help="how answers show orig_prompt"
     )
     readings.add_argument(
@@ -90,7 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse.parse_args(argv)
     try:
         readings = Readings(
-            args.list_refused, args.list_utc_offset, args.list_future_end, args.orig_prompt, args.usage_shape
+            list_refused=args.list_refused,
+            list_utc_offset=args.list_utc_offset,
+            list_future_end=args.list_future_end,
+            list_model_name=args.list_model_name,
+            orig_prompt=args.orig_prompt,
+            usage_shape=args.usage_shape,
         )
     except ValueError as error:
         parse.error(str(error))

@@ -29,6 +29,7 @@ class ListQuery:
     status: TaskStatus | None
     page_no: int
     page_size: int
+    by_family: bool = False  # the list_model_name="family" reading
 
     @classmethod
     def parse(cls, params: dict[str, str], now: float, readings: Readings) -> ListQuery:
@@ -61,14 +62,18 @@ class ListQuery:
             TaskStatus(status) if status else None,
             page_no,
             page_size,
+            readings.list_model_name == "family",
         )
 
     def matches(self, task: TaskRecord) -> bool:
         return (
             self.start <= task.created_at <= self.end
             and (self.task_id is None or task.task_id == self.task_id)
-            and (self.model_name is None or self.model_name in (task.model, task.family))
+            and (self.model_name is None or self.model_name in self._names(task))
         )
+
+    def _names(self, task: TaskRecord) -> tuple[str, ...]:
+        return (task.family,) if self.by_family else (task.model, task.family)
 
     def page(self, found: Iterable[TaskRecord], region: str) -> dict[str, Any]:
         """The answer body for the tasks ``found`` (refreshed, filtered): newest first, this page."""
@@ -79,7 +84,9 @@ class ListQuery:
             "total_page": math.ceil(len(rows) / self.page_size),
             "page_no": self.page_no,
             "page_size": self.page_size,
-            "data": [list_row(task, region) for task in rows[first : first + self.page_size]],
+            "data": [
+                list_row(task, region, self._names(task)[0]) for task in rows[first : first + self.page_size]
+            ],
         }
 
 
@@ -111,12 +118,12 @@ def _list_int(params: dict[str, str], name: str, default: int, low: int, high: i
     return int(value)
 
 
-def list_row(task: TaskRecord, region: str) -> dict[str, Any]:
+def list_row(task: TaskRecord, region: str, model_name: str) -> dict[str, Any]:
     """One row of the list answer."""
     return {
         "task_id": task.task_id,
         "status": task.status.value,
-        "model_name": task.model,
+        "model_name": model_name,
         "gmt_create": _millis(task.created_at),
         "start_time": _millis(task.started_at),
         "end_time": _millis(task.ended_at),

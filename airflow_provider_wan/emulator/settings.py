@@ -9,6 +9,7 @@ from airflow_provider_wan.api.budget import VENDOR_TASK_API_RPS, check_rate
 
 LIST_REFUSALS = (404, 403)
 FUTURE_ENDS = ("accepted", "refused")
+MODEL_NAMES = ("as-sent", "family")
 ORIG_PROMPTS = ("as-sent", "normalised")
 USAGE_SHAPES = ("numbers", "text")
 
@@ -25,6 +26,9 @@ class Readings:
       ``end_time`` in (8: Beijing time); 0: UTC, the provider's reading.
     * ``list_future_end``: ``refused`` answers 400 ``InvalidParameter`` to a list call whose
       ``end_time`` lies in the future (as the service reads it); ``accepted`` lists up to it.
+    * ``list_model_name``: ``family`` files a task under its model family (a dated snapshot such as
+      ``wan2.7-t2v-2026-04-25`` as ``wan2.7-t2v``): its list rows show the family, and ``model_name``
+      filters on the family alone; ``as-sent`` shows the name the create sent and filters on either.
     * ``orig_prompt``: ``normalised`` answers ``orig_prompt`` changed as the vendor's examples show it
       (whitespace collapsed, ASCII punctuation turned full-width, the final stop dropped, a space
       added); ``as-sent`` echoes the prompt.
@@ -35,6 +39,7 @@ class Readings:
     list_refused: int | None = None
     list_utc_offset: float = 0.0
     list_future_end: str = "accepted"
+    list_model_name: str = "as-sent"
     orig_prompt: str = "as-sent"
     usage_shape: str = "numbers"
 
@@ -46,6 +51,8 @@ class Readings:
             raise ValueError(f"list_utc_offset={offset!r}: hours from -12 to 14")
         if self.list_future_end not in FUTURE_ENDS:
             raise ValueError(f"list_future_end={self.list_future_end!r}: one of {', '.join(FUTURE_ENDS)}")
+        if self.list_model_name not in MODEL_NAMES:
+            raise ValueError(f"list_model_name={self.list_model_name!r}: one of {', '.join(MODEL_NAMES)}")
         if self.orig_prompt not in ORIG_PROMPTS:
             raise ValueError(f"orig_prompt={self.orig_prompt!r}: one of {', '.join(ORIG_PROMPTS)}")
         if self.usage_shape not in USAGE_SHAPES:

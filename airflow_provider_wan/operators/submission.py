@@ -177,7 +177,7 @@ class SubmitsOnce(WaitsForTask):
                         raise
                     self.log.warning("The dated look was refused (%s); looking without times", error)
                     continue
-                for row in candidates(rows, window, self._claims(context)):
+                for row in candidates(rows, window, self._claims(context), request.model):
                     if row.task_id in read:
                         continue
                     read.add(row.task_id)

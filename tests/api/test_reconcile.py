@@ -17,6 +17,7 @@ from airflow_provider_wan.api.reconcile import (
     matches,
     nearly_matches,
     request_fingerprint,
+    same_model,
 )
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
@@ -95,12 +96,14 @@ def test_the_undated_look_leaves_the_window_to_the_service_where_the_dated_one_m
         start, end = listed_by(window.list_filters("wan2.6-t2v", 1), hours_east)
         assert not start <= NOW <= end, hours_east
         undated = window.list_filters("wan2.6-t2v", 1, dated=False)
-        assert undated == {"model_name": "wan2.6-t2v", "page_no": 1, "page_size": 100}  # last 24 hours
+        assert undated == {"page_no": 1, "page_size": 100}  # the last 24 hours, rows of every model
     assert day_long.holds(NOW - timedelta(hours=23))  # its rows are kept by gmt_create against the window
 
 
-def row(task_id: str, created: datetime, status: TaskStatus = TaskStatus.PENDING) -> TaskSummary:
-    return TaskSummary(task_id=task_id, status=status, created=created)
+def row(
+    task_id: str, created: datetime, status: TaskStatus = TaskStatus.PENDING, model: str = "wan2.6-t2v"
+) -> TaskSummary:
+    return TaskSummary(task_id=task_id, status=status, model_name=model, created=created)
 
 
 def test_candidates_are_live_unclaimed_in_the_window_and_nearest_the_anchor_first() -> None:
@@ -113,14 +116,32 @@ def test_candidates_are_live_unclaimed_in_the_window_and_nearest_the_anchor_firs
         row("failed", anchor, TaskStatus.FAILED),
         row("too-early", anchor - CLOCK_SKEW - timedelta(seconds=1)),
     ]
-    assert [r.task_id for r in candidates(rows, window, claimed={"claimed"})] == ["near", "far"]
+    assert [r.task_id for r in candidates(rows, window, {"claimed"}, "wan2.6-t2v")] == ["near", "far"]
 
 
 def test_a_claimed_task_is_never_a_candidate_however_well_it_matches() -> None:
     window = Window.after_intent(Intent("abc", NOW.timestamp()), NOW)
     rows = [row("a sibling's", NOW), row("free", NOW + timedelta(seconds=1))]
-    assert [r.task_id for r in candidates(rows, window, claimed={"a sibling's"})] == ["free"]
-    assert candidates(rows[:1], window, claimed={"a sibling's"}) == []
+    assert [r.task_id for r in candidates(rows, window, {"a sibling's"}, "wan2.6-t2v")] == ["free"]
+    assert candidates(rows[:1], window, {"a sibling's"}, "wan2.6-t2v") == []
+
+
+@pytest.mark.parametrize(
+    ("listed", "sent", "same"),
+    [
+        ("wan2.7-t2v", "wan2.7-t2v-2026-04-25", True),  # a snapshot filed under its family
+        ("wan2.7-t2v-2026-04-25", "wan2.7-t2v", True),  # a family filed under the snapshot it resolved to
+        ("wanx2.1-i2v-plus", "wan2.1-i2v-plus", True),  # Beijing's spelling
+        ("WAN2.6-T2V", "wan2.6-t2v", True),
+        ("wan2.6-t2v-us", "wan2.6-t2v", False),
+        ("wan2.6-i2v", "wan2.6-t2v", False),
+    ],
+)
+def test_rows_are_kept_by_model_family(listed: str, sent: str, same: bool) -> None:
+    assert same_model(listed, sent) is same
+    window = Window.after_intent(Intent("abc", NOW.timestamp()), NOW)
+    rows = [row("a", NOW, model=listed), TaskSummary("b", TaskStatus.RUNNING, created=NOW)]  # b: no name
+    assert [r.task_id for r in candidates(rows, window, (), sent)] == (["a", "b"] if same else ["b"])
 
 
 # The prompt as sent and ``orig_prompt`` as the vendor's pages show it (000, 002, 003: the English

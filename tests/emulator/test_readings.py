@@ -53,6 +53,17 @@ def test_list_times_read_in_another_zone(api: Api) -> None:
     assert parse_task_page(api.list().json()).tasks[0].task_id == task_id  # no times: its own last 24 h
 
 
+def test_list_files_a_snapshot_under_its_family(api: Api) -> None:
+    task_id = api.submit(model="wan2.7-t2v-2026-04-25", prompt="a dated snapshot")
+    as_sent = parse_task_page(api.list(model_name="wan2.7-t2v-2026-04-25").json()).tasks
+    assert [(row.task_id, row.model_name) for row in as_sent] == [(task_id, "wan2.7-t2v-2026-04-25")]
+
+    api.emulator.set_readings(list_model_name="family")
+    assert parse_task_page(api.list(model_name="wan2.7-t2v-2026-04-25").json()).tasks == []
+    by_family = parse_task_page(api.list(model_name="wan2.7-t2v").json()).tasks
+    assert [(row.task_id, row.model_name) for row in by_family] == [(task_id, "wan2.7-t2v")]
+
+
 def test_list_refuses_an_end_time_in_the_future(api: Api) -> None:
     task_id = api.submit()
     ahead = {

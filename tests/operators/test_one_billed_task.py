@@ -206,6 +206,33 @@ def test_a_lost_create_the_key_may_not_look_for_fails_for_good_and_says_why(
     assert "give this connection such a key and clear this task instance" in logged
 
 
+@pytest.mark.parametrize("deferrable", [True, False])
+def test_a_lost_create_of_a_dated_snapshot_is_found_when_the_service_files_it_under_its_family(
+    wan_emulator: WanEmulator, wan_connection: str, dag_id: str, deferrable: bool
+) -> None:
+    # The list call knows the task only as wan2.7-t2v: the dated look (model_name as sent) finds
+    # nothing, the undated one lists every model and keeps the rows of the snapshot's family.
+    wan_emulator.set_readings(list_model_name="family")
+    wan_emulator.set_faults("create", accept_then_drop=1.0)
+    snapshot = {
+        "model": "wan2.7-t2v-2026-04-25",
+        "size": None,
+        "audio": None,
+        "resolution": "720P",
+        "duration": 2,
+    }
+    dag = one_task_dag(dag_id, prompt="A snapshot, filed by family.", deferrable=deferrable, **snapshot)
+
+    ti = run_dag(dag)[("generate", -1)]
+
+    result = xcom_of(ti)
+    listed = [r["query"] for r in wan_emulator.request_log if r["endpoint"] == "list"]
+    assert (ti.state, ti.try_number) == ("success", 1)
+    assert wan_emulator.create_count() == 1
+    assert [query.get("model_name") for query in listed] == ["wan2.7-t2v-2026-04-25", None]
+    assert wan_emulator.task(result["task_id"])["model"] == "wan2.7-t2v-2026-04-25"
+
+
 def test_a_create_lost_for_good_is_sent_once_more(
     wan_emulator: WanEmulator,
     wan_connection: str,
