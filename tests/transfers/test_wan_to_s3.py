@@ -24,6 +24,7 @@ from airflow_provider_wan.operators.wan import WanTextToVideoOperator
 from airflow_provider_wan.testing.dag_runs import WanAirflow, WanDagRunFailed
 from airflow_provider_wan.transfers.destination import check_destination, s3_safe
 from airflow_provider_wan.transfers.errors import DownloadInterrupted
+from airflow_provider_wan.transfers.video_metadata import request_sha256
 from airflow_provider_wan.transfers.wan_to_s3 import WanS3DestinationCheckOperator, WanVideoToS3Operator
 from tests.transfers.helpers import assert_nothing_written, read_object
 
@@ -121,6 +122,7 @@ def test_generate_then_copy_in_a_dag_run(
         "wan-size": "1280*720",
         "wan-duration": "2",
         "wan-billed-seconds": "2",
+        "wan-request-sha256": request_sha256(run.xcom("generate")["request"]),
     }
     assert s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"] == [{"Key": "wan-sha256", "Value": sha256}]
     sidecar = json.loads(read_object(s3, bucket, f"{key}.json"))
