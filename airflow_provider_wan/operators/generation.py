@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk.definitions.mappedoperator import OperatorPartial
 
-    from airflow_provider_wan.transfers.video_copy import StoredVideo
-
 #: The default ``map_index_template``: a mapped batch reads as its rows (see ``row_label``), not 0, 1, 2...
 ROW_LABEL_TEMPLATE = "{{ task.row_label }}"
 ROW_LABEL_LENGTH = 60
@@ -221,7 +219,6 @@ class WanGenerationOperator(SubmitsOnce):
         self.if_exists = checked.if_exists
         self.landing_options = checked.landing
         self.wan_task_id: str | None = None
-        self.stored: StoredVideo | None = None
 
     @classmethod
     def partial(cls, **kwargs: Any) -> OperatorPartial:
@@ -441,7 +438,7 @@ class WanGenerationOperator(SubmitsOnce):
         if destination is None:
             return result
         try:
-            landed, self.stored = destination.land(task, result)
+            landed = destination.land(task, result)
         except (TransferRefused, WanValidationError) as error:  # a retry would find the same
             raise WanTaskFinalError(
                 f"Wan task {found['task_id']}'s video could not land at {destination.uri}: {error}. The "

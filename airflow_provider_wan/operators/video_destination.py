@@ -7,15 +7,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wan.api import WanTask, WanValidationError
-from airflow_provider_wan.transfers.destination import parse_destination
+from airflow_provider_wan.transfers.destination import REPLACE, parse_destination
 from airflow_provider_wan.transfers.landing import ExistingObject
 from airflow_provider_wan.transfers.video_metadata import Generation, request_sha256
 
 if TYPE_CHECKING:
     from airflow_provider_wan.transfers.landing import Landing, Log
     from airflow_provider_wan.transfers.video_copy import StoredVideo
-
-SKIP, REPLACE = "skip", "replace"
 
 
 class VideoDestination:
@@ -39,55 +37,47 @@ class VideoDestination:
         make); else None, once the bucket took a test write. An object made from another request, or not
         by this provider, fails naming ``destination`` unless ``if_exists="replace"``."""
         existing = self.landing.existing(self.bucket, self.key, "destination", self.uri)
-        if existing is not None and self.if_exists == SKIP:
-            if self._holds_this_request(existing):
-                self.log.info(
-                    "%s holds this request's video already (Wan task %s, sha256 %s): nothing to make",
-                    self.uri,
-                    existing.wan_task_id,
-                    existing.sha256,
-                )
-                return self._skipped(existing)
-            if existing.request_sha256 != self.fingerprint:
-                raise WanValidationError("destination", self.uri, self._taken(existing))
-            self.log.warning("%s holds an unverified copy of this request's video: replacing it", self.uri)
-        elif existing is not None:
+        if existing is not None and self._kept(existing):
             self.log.info(
-                "%s holds %s: it will be replaced (if_exists='replace')", self.uri, existing.describe()
+                "%s holds this request's video already (Wan task %s, sha256 %s): nothing to make",
+                self.uri,
+                existing.wan_task_id,
+                existing.sha256,
             )
+            return self._skipped(existing)
         self.landing.check_writable(self.bucket, self.key, "destination", self.uri)
         return None
 
-    def land(
-        self, task: WanTask | dict[str, Any], result: dict[str, Any]
-    ) -> tuple[dict[str, Any], StoredVideo]:
+    def land(self, task: WanTask | dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
         """The succeeded task's video into the key; the result with where it landed. A task from the
-        trigger's event is asked for again (its URL has no signature). With ``if_exists="skip"``, an
-        object another request put there meanwhile is left alone, and refused naming ``destination``."""
-        from airflow_provider_wan.transfers.video_copy import StoredVideo
-
-        wan_task_id = str(result["task_id"])
+        trigger's event is asked for again (its URL has no signature). What came to the key meanwhile is
+        judged as :meth:`before_billing` judges it."""
         existing = self.landing.existing(self.bucket, self.key, "destination", self.uri)
-        if existing is not None and self.if_exists == SKIP:
-            if self._holds_this_request(existing):
-                assert existing.sha256 is not None
-                stored = StoredVideo(self.bucket, self.key, existing.size, existing.sha256, copied=False)
-                self.log.info("%s came to hold this request's video meanwhile: kept", self.uri)
-                return {**result, **self._where(stored, "skipped")}, stored
-            if existing.request_sha256 != self.fingerprint:
-                raise WanValidationError(
-                    "destination", self.uri, f"{self._taken(existing)} (put there meanwhile)"
-                )
+        if existing is not None and self._kept(existing):
+            self.log.info("%s came to hold this request's video meanwhile: kept", self.uri)
+            return {**result, **self._where(existing.as_stored(), "skipped")}
+        wan_task_id = str(result["task_id"])
         if not (isinstance(task, WanTask) and task.video_url):
             task = self.landing.finished_task(wan_task_id)
         generation = Generation(
             self.request_body, result.get("billed_seconds"), result.get("cost"), wan_task_id
         )
         stored = self.landing.copy(self.bucket, self.key, task, generation)
-        return {**result, **self._where(stored, "copied")}, stored
+        return {**result, **self._where(stored, "copied")}
 
-    def _holds_this_request(self, existing: ExistingObject) -> bool:
-        return existing.request_sha256 == self.fingerprint and existing.sha256 is not None
+    def _kept(self, existing: ExistingObject) -> bool:
+        """Whether the object at the key is this request's finished video, to keep as it is. With
+        ``if_exists="skip"`` anything else there is refused (an unfinished copy of this request's video
+        is replaced); with ``"replace"`` everything is replaced."""
+        if self.if_exists == REPLACE:
+            self.log.info("%s holds %s: replacing it (if_exists='replace')", self.uri, existing.describe())
+            return False
+        if existing.request_sha256 != self.fingerprint:
+            raise WanValidationError("destination", self.uri, self._taken(existing))
+        if existing.sha256 is None:
+            self.log.warning("%s holds an unverified copy of this request's video: replacing it", self.uri)
+            return False
+        return True
 
     def _taken(self, existing: ExistingObject) -> str:
         made = " made from another request" if existing.wan_task_id else ""
@@ -99,21 +89,17 @@ class VideoDestination:
     def _skipped(self, existing: ExistingObject) -> dict[str, Any]:
         """The result of a try that made nothing: the object, and what its metadata and sidecar tell
         about the Wan task that made it. Nothing was billed by this task instance."""
-        from airflow_provider_wan.transfers.video_copy import StoredVideo
-
-        assert existing.sha256 is not None
         made_by: dict[str, Any] = existing.made_by()
         sidecar = self.landing.sidecar(self.bucket, self.key) or {}
         if sidecar.get("cost") is not None:
             made_by["cost"] = sidecar["cost"]
-        stored = StoredVideo(self.bucket, self.key, existing.size, existing.sha256, copied=False)
         return {
             "task_id": existing.wan_task_id,
             "model": self.request_body.get("model"),
             "request": self.request_body,
             "billed_seconds": 0,
             "cost": None,
-            **self._where(stored, "skipped"),
+            **self._where(existing.as_stored(), "skipped"),
             "sidecar_key": f"{self.key}.json" if sidecar else None,
             "made_by": made_by,
         }

@@ -18,7 +18,8 @@ from airflow_provider_wan.api import WanValidationError
 
 _TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T)(\d{2}):(\d{2}):(\d{2})(\.\d+)?\+00:00")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-IF_EXISTS = ("skip", "replace")
+SKIP, REPLACE = "skip", "replace"
+IF_EXISTS = (SKIP, REPLACE)  # what a generation operator does with a destination key already taken
 _RETRYABLE_STATUS = {408, 429}  # S3's RequestTimeout and throttling: worth another try
 _WHY = {
     "NoSuchBucket": "the bucket does not exist",

@@ -110,6 +110,13 @@ class ExistingObject:
             return f"the video of Wan task {self.wan_task_id}"
         return "an object not written by this provider"
 
+    def as_stored(self) -> StoredVideo:
+        """The object as a finished copy's outcome (``copied`` False); only for a sealed one."""
+        from airflow_provider_wan.transfers.video_copy import StoredVideo
+
+        assert self.sha256 is not None
+        return StoredVideo(self.bucket, self.key, self.size, self.sha256, copied=False)
+
     def made_by(self) -> dict[str, str]:
         """The Wan task that made the video, as the object's metadata tells it."""
         return {name: self.metadata[meta] for meta, name in _MADE_BY.items() if meta in self.metadata}

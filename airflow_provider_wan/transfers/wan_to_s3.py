@@ -198,8 +198,6 @@ class WanVideoToS3Operator(BaseOperator):
 
     def _already_there(self, existing: ExistingObject | None, wan_task_id: str) -> StoredVideo | None:
         """This task's sealed video already at the key: nothing to do. Anything else needs ``replace``."""
-        from airflow_provider_wan.transfers.video_copy import StoredVideo
-
         if existing is None:
             return None
         uri = existing.uri
@@ -210,7 +208,7 @@ class WanVideoToS3Operator(BaseOperator):
                 wan_task_id,
                 existing.sha256,
             )
-            return StoredVideo(existing.bucket, existing.key, existing.size, existing.sha256, copied=False)
+            return existing.as_stored()
         if existing.wan_task_id == wan_task_id:
             self.log.warning(
                 "%s holds an unverified copy of this video from an earlier try: replacing it", uri
