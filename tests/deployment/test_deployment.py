@@ -226,6 +226,8 @@ def test_batch_survives_a_triggerer_killed_with_sigkill(stack: Stack) -> None:
         for map_index in range(BATCH_SIZE)
     ]
     assert len({copy["s3_uri"] for copy in copies}) == BATCH_SIZE
+    labels = {ti["map_index"]: ti["rendered_map_index"] for ti in tis if ti["task_id"] == "generate_video"}
+    assert [labels[n] for n in range(BATCH_SIZE)] == [copy["key"] for copy in copies]  # rows read as keys
     for copy in copies:
         head = stack.s3.head_object(Bucket=copy["bucket"], Key=copy["key"])
         assert head["ContentLength"] == copy["size"]
