@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -66,7 +66,7 @@ class LandingOptions:
     acl_policy: str | None = None
     verify: str | bool | None = None
     write_sidecar: bool = False
-    allowed_hosts: tuple[str, ...] = field(default=())
+    allowed_hosts: tuple[str, ...] = ()
     max_bytes: int = DEFAULT_MAX_BYTES
     download_retries: int = 3
 
