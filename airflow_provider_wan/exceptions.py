@@ -10,6 +10,7 @@ from __future__ import annotations
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_provider_wan.api import TaskStatus, WanApiError, WanError, is_transient_task_failure
+from airflow_provider_wan.api.errors import names_unknown_model
 
 
 class WanTaskError(WanError, AirflowException):
@@ -66,4 +67,19 @@ def call_error(error: WanApiError, doing: str, wan_task_id: str | None = None) -
         wan_task_id=wan_task_id,
         code=error.code,
         service_message=error.message,
+    )
+
+
+def with_model_hint(error: WanTaskError, model: str, hint: str) -> WanTaskError:
+    """``error`` again, its message saying which model the service does not know and what was likely
+    meant (``hint``, as :func:`~airflow_provider_wan.api.models.did_you_mean` gives it), when the
+    service refused the model; else ``error`` itself."""
+    if not names_unknown_model(error.code, error.service_message):
+        return error
+    return type(error)(
+        f"{error}: the service has no model {model!r}{hint}",
+        wan_task_id=error.wan_task_id,
+        status=error.status,
+        code=error.code,
+        service_message=error.service_message,
     )

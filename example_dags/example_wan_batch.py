@@ -1,9 +1,19 @@
-"""A batch of videos: one mapped Wan task per prompt, copied to S3, within the account's limits.
+"""A nightly batch: one video per prompt, each landed at its own S3 key, within the account's limits.
 
 Prompts come from the ``prompts`` param, or from a text file (one prompt a line, ``#`` comments) named
-by the ``prompts_file`` param. Dynamic task mapping makes one generate task and one copy task per
-prompt, and every one of them runs in the ``wan_api`` pool (``WAN_EXAMPLE_POOL``), which you create with
-as many slots as the account runs tasks at once (5 for wan2.5 and later)::
+by the ``prompts_file`` param. Each prompt's video goes to ``s3://<bucket>/<key_prefix><name>.mp4``, the
+name made from the prompt (its first words and a short digest), so a prompt keeps its key from run to
+run. One mapped ``WanTextToVideoOperator`` task per prompt generates the video and lands it there itself,
+before its 24-hour URL dies; the UI lists the tasks by their keys.
+
+- A prompt refused by moderation fails its own task only: every other video lands.
+- Run it again with the same prompts and nothing is billed twice: a key that already holds the video of
+  the same request is that task's result (``"landed": "skipped"``, no create). A key holding the video of
+  another request (same name, other settings) fails its task before anything is billed.
+- A missing bucket, or one the AWS connection may not write to, fails each task before anything is billed.
+
+Every task runs in the ``wan_api`` pool (``WAN_EXAMPLE_POOL``), which you create with as many slots as the
+account runs tasks at once (5 for wan2.5 and later)::
 
     airflow pools set wan_api 5 "Wan account: 5 tasks at once"
 
@@ -18,7 +28,9 @@ Settings from the environment: ``WAN_EXAMPLE_BUCKET`` (default ``wan-videos``), 
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +38,6 @@ from typing import Any
 from airflow.sdk import DAG, Param, task
 
 from airflow_provider_wan.operators.wan import WanTextToVideoOperator
-from airflow_provider_wan.transfers.wan_to_s3 import WanS3DestinationCheckOperator, WanVideoToS3Operator
 
 BUCKET = os.environ.get("WAN_EXAMPLE_BUCKET", "wan-videos")
 POOL = os.environ.get("WAN_EXAMPLE_POOL", "wan_api")
@@ -43,9 +54,10 @@ PROMPTS = [
 ]
 
 
-def copy_arguments(result: dict[str, Any]) -> dict[str, Any]:
-    """The copy task's arguments from one generate task's result."""
-    return {"wan_task_id": result["task_id"], "generation": result}
+def video_name(prompt: str) -> str:
+    """The prompt's first words and a digest of all of it: readable, S3-safe, the same every run."""
+    words = "-".join(re.findall(r"[a-z0-9]+", prompt.lower()))[:40].strip("-")
+    return f"{words or 'video'}-{hashlib.sha256(prompt.encode()).hexdigest()[:8]}"
 
 
 with DAG(
@@ -56,29 +68,27 @@ with DAG(
     params={
         "prompts": Param(PROMPTS, type="array", items={"type": "string", "minLength": 1}, minItems=1),
         "prompts_file": Param("", type="string", description="a text file of prompts; overrides prompts"),
+        "key_prefix": Param("batch/", type="string", pattern="^[A-Za-z0-9._/-]*$"),
         "size": Param("1280*720", type="string"),
         "duration": Param(5, type="integer", minimum=2, maximum=15),
     },
     tags=["wan", "example"],
     doc_md=__doc__,
 ) as dag:
-    # Before anything is billed: the bucket exists and this AWS connection may write to it.
-    check_bucket = WanS3DestinationCheckOperator(task_id="check_s3_bucket", s3_bucket=BUCKET)
 
     @task
-    def load_prompts(params: dict[str, Any]) -> list[str]:
-        """The batch's prompts, from the file when one is named."""
-        if not params["prompts_file"]:
-            return list(params["prompts"])
-        lines = Path(params["prompts_file"]).read_text(encoding="utf-8").splitlines()
-        prompts = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-        if not prompts:
-            raise ValueError(f"prompts_file {params['prompts_file']!r} holds no prompt")
-        return prompts
+    def video_rows(params: dict[str, Any]) -> list[dict[str, str]]:
+        """One row per prompt (from the file when one is named): the prompt and its video's key."""
+        prompts = list(params["prompts"])
+        if params["prompts_file"]:
+            lines = Path(params["prompts_file"]).read_text(encoding="utf-8").splitlines()
+            prompts = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+            if not prompts:
+                raise ValueError(f"prompts_file {params['prompts_file']!r} holds no prompt")
+        prefix = f"s3://{BUCKET}/{params['key_prefix']}"
+        return [{"prompt": prompt, "destination": f"{prefix}{video_name(prompt)}.mp4"} for prompt in prompts]
 
-    prompts = load_prompts()
-    check_bucket >> prompts
-    generate = WanTextToVideoOperator.partial(
+    WanTextToVideoOperator.partial(
         task_id="generate_video",
         model="wan2.6-t2v",
         size="{{ params.size }}",
@@ -86,8 +96,4 @@ with DAG(
         deferrable=True,
         **POLLING,
         pool=POOL,
-    ).expand(prompt=prompts)
-
-    WanVideoToS3Operator.partial(task_id="copy_to_s3", s3_bucket=BUCKET, pool=POOL).expand_kwargs(
-        generate.output.map(copy_arguments)
-    )
+    ).expand_kwargs(video_rows())

@@ -1,14 +1,17 @@
 """A character reference -> a short series: one episode per prompt, the same character in each.
 
 ``WanReferenceToVideoOperator`` with ``wan2.6-r2v-flash`` keeps the subject of a reference picture
-(``character1`` in the prompt) in every episode; dynamic task mapping makes one billed task and one copy
-into S3 per episode. The reference is an ``s3://`` URI, checked (a picture of at most 20 MB, 240-8000 px)
-and presigned for the service. A prompt that names a character the references do not have
-(``character2`` with one reference) is refused before anything is billed.
+(``character1`` in the prompt) in every episode; dynamic task mapping makes one billed task per episode,
+which lands its video at ``series/<series>/episode-NN.mp4`` itself. The reference is an ``s3://`` URI,
+checked (a picture of at most 20 MB, 240-8000 px) and presigned for the service. A prompt that names a
+character the references do not have (``character2`` with one reference) is refused before anything is
+billed.
 
 Billing is per second of output here: reference pictures are free (reference *videos* would add their
 seconds, capped; the result's ``billed_seconds`` says what each episode cost). Every episode uses the same
-``seed``, so the look stays alike across the series.
+``seed``, so the look stays alike across the series. Run it again and the episodes already made are kept,
+not billed again; an episode whose prompt or settings changed fails before billing, since its key holds
+the earlier video (delete it, or name a new ``series``).
 
 Put the character at ``s3://<WAN_EXAMPLE_BUCKET>/characters/mascot.png`` or pass ``reference``.
 """
@@ -22,7 +25,6 @@ from typing import Any
 from airflow.sdk import DAG, Param, task
 
 from airflow_provider_wan.operators.wan import WanReferenceToVideoOperator
-from airflow_provider_wan.transfers.wan_to_s3 import WanS3DestinationCheckOperator, WanVideoToS3Operator
 
 BUCKET = os.environ.get("WAN_EXAMPLE_BUCKET", "wan-videos")
 POOL = os.environ.get("WAN_EXAMPLE_POOL", "wan_api")
@@ -39,11 +41,6 @@ EPISODES = [
 ]
 
 
-def copy_arguments(result: dict[str, Any]) -> dict[str, Any]:
-    """The copy task's arguments from one episode's result."""
-    return {"wan_task_id": result["task_id"], "generation": result}
-
-
 with DAG(
     dag_id="example_wan_character_series",
     schedule=None,
@@ -52,23 +49,24 @@ with DAG(
     params={
         "reference": Param(f"s3://{BUCKET}/characters/mascot.png", type="string", pattern="^s3://"),
         "episodes": Param(EPISODES, type="array", items={"type": "string", "minLength": 1}, minItems=1),
+        "series": Param("mascot", type="string", pattern="^[A-Za-z0-9._-]+$"),
         "duration": Param(5, type="integer", minimum=2, maximum=10),
         "seed": Param(20261201, type="integer", minimum=0, maximum=2147483647),
     },
     tags=["wan", "example"],
     doc_md=__doc__,
 ) as dag:
-    # Before anything is billed: the bucket exists and this AWS connection may write to it.
-    check_bucket = WanS3DestinationCheckOperator(task_id="check_s3_bucket", s3_bucket=BUCKET)
 
     @task
-    def episode_prompts(params: dict[str, Any]) -> list[str]:
-        """The series' prompts, one episode each (from the run's params)."""
-        return list(params["episodes"])
+    def episodes(params: dict[str, Any]) -> list[dict[str, str]]:
+        """One row per episode: its prompt and its video's key."""
+        where = f"s3://{BUCKET}/series/{params['series']}"
+        return [
+            {"prompt": prompt, "destination": f"{where}/episode-{number:02d}.mp4"}
+            for number, prompt in enumerate(params["episodes"], start=1)
+        ]
 
-    prompts = episode_prompts()
-    check_bucket >> prompts
-    episodes = WanReferenceToVideoOperator.partial(
+    WanReferenceToVideoOperator.partial(
         task_id="make_episode",
         model="wan2.6-r2v-flash",
         reference_urls=["{{ params.reference }}"],
@@ -78,8 +76,4 @@ with DAG(
         deferrable=True,
         **POLLING,
         pool=POOL,
-    ).expand(prompt=prompts)
-
-    WanVideoToS3Operator.partial(task_id="copy_to_s3", s3_bucket=BUCKET, pool=POOL).expand_kwargs(
-        episodes.output.map(copy_arguments)
-    )
+    ).expand_kwargs(episodes())

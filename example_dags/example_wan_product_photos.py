@@ -1,14 +1,17 @@
-"""Product photos in S3 -> one short video each: dynamic task mapping over the photos' keys.
+"""Product photos in S3 -> one short video each, landed next to the photos: dynamic task mapping.
 
 Every picture under ``photos_prefix`` (JPEG, PNG, BMP or WEBP) becomes one mapped
-``WanImageToVideoOperator`` task that animates it, then one mapped copy into S3. The photos go to Wan as
-``s3://`` URIs: the operator checks each object (it exists, is a picture within the model's 20 MB and
-240-8000 px limits) and hands the service a presigned URL valid for an hour; XCom and the logs show the
-``s3://`` URI. The output keeps each photo's aspect at 720P (a 4:3 photo gives 1104x816).
+``WanImageToVideoOperator`` task that animates it and lands the video at ``videos/<photo key>.mp4`` in
+the same bucket (``products/mug.png`` -> ``videos/products/mug.png.mp4``), each task on its own: a photo
+refused by moderation fails only its task. The photos go to Wan as ``s3://`` URIs: the operator checks
+each object (it exists, is a picture within the model's 20 MB and 240-8000 px limits) and hands the
+service a presigned URL valid for an hour; XCom and the logs show the ``s3://`` URI. The output keeps
+each photo's aspect at 720P (a 4:3 photo gives 1104x816).
 
 A batch is billed per video, so ``max_photos`` (default 20) bounds it: a prefix holding more pictures
-fails in ``list_photos``, before anything is billed. The tasks run in the ``wan_api`` pool
-(``WAN_EXAMPLE_POOL``) as in ``example_wan_batch``.
+fails in ``list_photos``, before anything is billed. Run it again and only new photos are billed: a
+key that holds the video of the same request is that task's result (``"landed": "skipped"``). The tasks
+run in the ``wan_api`` pool (``WAN_EXAMPLE_POOL``) as in ``example_wan_batch``.
 
 Put the photos at ``s3://<WAN_EXAMPLE_BUCKET>/products/`` or pass ``photos_prefix``.
 """
@@ -22,7 +25,7 @@ from typing import Any
 from airflow.sdk import DAG, Param, task
 
 from airflow_provider_wan.operators.wan import WanImageToVideoOperator
-from airflow_provider_wan.transfers.wan_to_s3 import WanS3DestinationCheckOperator, WanVideoToS3Operator
+from airflow_provider_wan.transfers.wan_to_s3 import WanS3DestinationCheckOperator
 
 BUCKET = os.environ.get("WAN_EXAMPLE_BUCKET", "wan-videos")
 POOL = os.environ.get("WAN_EXAMPLE_POOL", "wan_api")
@@ -32,11 +35,6 @@ POLLING = {
     "max_poll_interval": float(os.environ.get("WAN_EXAMPLE_MAX_POLL_SECONDS", "15")),
 }
 PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
-
-
-def copy_arguments(result: dict[str, Any]) -> dict[str, Any]:
-    """The copy task's arguments from one animate task's result."""
-    return {"wan_task_id": result["task_id"], "generation": result}
 
 
 with DAG(
@@ -61,8 +59,9 @@ with DAG(
     check_bucket = WanS3DestinationCheckOperator(task_id="check_s3_bucket", s3_bucket=BUCKET)
 
     @task
-    def list_photos(params: dict[str, Any]) -> list[str]:
-        """The ``s3://`` URI of every picture under the prefix, refused when more than ``max_photos``."""
+    def list_photos(params: dict[str, Any]) -> list[dict[str, str]]:
+        """One row per picture under the prefix (its ``s3://`` URI and its video's), refused when more
+        than ``max_photos``."""
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
         keys = S3Hook(aws_conn_id="aws_default").list_keys(bucket_name=BUCKET, prefix=params["photos_prefix"])
@@ -75,11 +74,17 @@ with DAG(
                 f"{len(photos)} pictures under {where}, more than max_photos={params['max_photos']}: "
                 "nothing was billed; raise max_photos or narrow photos_prefix"
             )
-        return [f"s3://{BUCKET}/{key}" for key in photos]
+        return [
+            {
+                "img_url": f"s3://{BUCKET}/{key}",
+                "destination": f"s3://{BUCKET}/videos/{key}.mp4",
+            }
+            for key in photos
+        ]
 
     photos = list_photos()
     check_bucket >> photos
-    animate = WanImageToVideoOperator.partial(
+    WanImageToVideoOperator.partial(
         task_id="animate_photo",
         model="wan2.6-i2v-flash",
         prompt="{{ params.prompt }}",
@@ -89,8 +94,4 @@ with DAG(
         deferrable=True,
         **POLLING,
         pool=POOL,
-    ).expand(img_url=photos)
-
-    WanVideoToS3Operator.partial(task_id="copy_to_s3", s3_bucket=BUCKET, pool=POOL).expand_kwargs(
-        animate.output.map(copy_arguments)
-    )
+    ).expand_kwargs(photos)

@@ -1,8 +1,11 @@
-"""Prompt -> Wan video -> S3: the first DAG to run (``make demo`` runs it against the local emulator).
+"""Prompt -> Wan video in S3: the first DAG to run (``make demo`` runs it against the local emulator).
 
-The bucket is checked first (a video is billed once created; a bad bucket must fail before that). The
-video is generated in the triggerer (deferrable: no worker slot is held while Wan renders, which takes
-minutes), then streamed into S3 at once, because Wan's video URL dies after 24 hours.
+One task does it all. Before anything is billed it checks the destination,
+``s3://<bucket>/wan/example_wan_text_to_video/<name>.mp4``: the bucket must take a write, and a key that
+holds the video of another request fails the task (choose another ``name``). The video is generated in
+the triggerer (deferrable: no worker slot is held while Wan renders, which takes minutes), then streamed
+into S3 at once, because Wan's video URL dies after 24 hours. Run it again with the same settings and
+nothing is billed: the video at the key is the result (``"landed": "skipped"``).
 
 Needs a ``wan_default`` connection (API key; region, or the emulator's base URL as host) and an
 ``aws_default`` connection that may write to the bucket. Settings come from the environment:
@@ -18,7 +21,6 @@ from datetime import datetime
 from airflow.sdk import DAG, Param
 
 from airflow_provider_wan.operators.wan import WanTextToVideoOperator
-from airflow_provider_wan.transfers.wan_to_s3 import WanS3DestinationCheckOperator, WanVideoToS3Operator
 
 BUCKET = os.environ.get("WAN_EXAMPLE_BUCKET", "wan-videos")
 # Pauses between status checks: a first look soon, then slower up to the vendor's suggested 15 s.
@@ -42,25 +44,23 @@ with DAG(
         "duration": Param(
             5, type="integer", minimum=2, maximum=15, description="seconds (billed per second)"
         ),
+        "name": Param(
+            "paper-boat",
+            type="string",
+            pattern="^[A-Za-z0-9._-]+$",
+            description="the video's name: the last part of its S3 key",
+        ),
     },
     tags=["wan", "example"],
     doc_md=__doc__,
 ) as dag:
-    # Before anything is billed: the bucket exists and this AWS connection may write to it.
-    check_bucket = WanS3DestinationCheckOperator(task_id="check_s3_bucket", s3_bucket=BUCKET)
-    generate = WanTextToVideoOperator(
+    WanTextToVideoOperator(
         task_id="generate_video",
         model="wan2.6-t2v",
         prompt="{{ params.prompt }}",
         size="{{ params.size }}",
         duration="{{ params.duration }}",
+        destination=f"s3://{BUCKET}/wan/{{{{ dag.dag_id }}}}/{{{{ params.name }}}}.mp4",
         deferrable=True,
         **POLLING,
     )
-    WanVideoToS3Operator(
-        task_id="copy_to_s3",
-        wan_task_id="{{ ti.xcom_pull(task_ids='generate_video')['task_id'] }}",
-        generation=generate.output,
-        s3_bucket=BUCKET,
-    )
-    check_bucket >> generate

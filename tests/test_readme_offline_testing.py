@@ -45,4 +45,4 @@ def test_readme_recipe_passes_as_written(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", timeout=600)
 
     result.assert_outcomes(passed=tests)
-    assert tests == 2
+    assert tests == 3

@@ -51,6 +51,6 @@ def test_first_example_dag_lands_a_video_in_s3(
 
     run = wan_airflow.run(dagbag.dags["example_wan_text_to_video"], {"duration": 2})
 
-    copied = run.xcom("copy_to_s3")
-    assert wan_s3.get(copied["s3_uri"])[4:8] == b"ftyp"
+    landed = run.xcom("generate_video")
+    assert wan_s3.get(landed["s3_uri"])[4:8] == b"ftyp"
     assert wan_emulator.create_count() == 1

@@ -39,6 +39,14 @@ def is_transient_task_failure(code: str | None) -> bool:
     return code in TRANSIENT_CODES or code.startswith("Throttling")
 
 
+def names_unknown_model(code: str | None, message: str | None) -> bool:
+    """Whether a refused call says the model does not exist (400 ``InvalidParameter`` "Model not
+    exist.", or 404 ``ModelNotFound``: unknown, or not granted to the account)."""
+    if code == "ModelNotFound":
+        return True
+    return code == "InvalidParameter" and "model not exist" in (message or "").lower()
+
+
 class WanError(Exception):
     """Base class of every error this provider raises about Wan."""
 

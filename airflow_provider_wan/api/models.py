@@ -159,10 +159,15 @@ def nearest_model(name: str, known: Mapping[str, object] = MODELS) -> str | None
     return close[0] if close else None
 
 
+def did_you_mean(name: str, known: Mapping[str, object] = MODELS) -> str:
+    """`` (did you mean wan2.6-t2v?)`` for a name close to a known model, else ""."""
+    nearest = nearest_model(name, known)
+    return f" (did you mean {nearest}?)" if nearest else ""
+
+
 def unknown_model_warning(name: str, known: Mapping[str, object] = MODELS) -> str:
     """The warning for a model no table knows: it stays usable, with the model-independent checks."""
-    nearest = nearest_model(name, known)
-    guess = f" (did you mean {nearest}?)" if nearest else ""
+    guess = did_you_mean(name, known)
     return (
         f"Unknown model {name!r}{guess}: only the model-independent checks were made, and "
         f"the request is sent as it is. Known models: {', '.join(sorted(known))}."

@@ -16,6 +16,7 @@ from airflow.providers.common.compat.sdk import BaseOperator
 from airflow_provider_wan.api import WanValidationError
 from airflow_provider_wan.api.pricing import Charge, PriceTable, check_cap_value, check_caps, estimate
 from airflow_provider_wan.exceptions import WanTaskFinalError
+from airflow_provider_wan.operators.values import parameter_root
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -30,7 +31,8 @@ def estimate_batch(
     prices: PriceTable,
 ) -> list[Charge]:
     """The estimate of each task of ``video_operator.partial(**partial).expand_kwargs(rows)``, each
-    request built and validated as that operator builds it (a bad row is refused naming its index)."""
+    request built and validated as that operator builds it. A bad value is refused naming where it
+    came from: ``partial_kwargs.size``, or ``rows[3].prompt`` for a row's."""
     charges = []
     for at, row in enumerate(rows):
         if not isinstance(row, Mapping):
@@ -39,7 +41,9 @@ def estimate_batch(
             operator = video_operator(task_id=f"wan_estimate_{at}", **{**partial, **row})
             request, _ = operator._checked_request()
         except WanValidationError as error:
-            raise WanValidationError(f"rows[{at}].{error.parameter}", error.value, error.allowed) from None
+            root = parameter_root(error.parameter)
+            where = "partial_kwargs" if root in partial and root not in row else f"rows[{at}]"
+            raise WanValidationError(f"{where}.{error.parameter}", error.value, error.allowed) from None
         charges.append(estimate(request, prices))
     return charges
 

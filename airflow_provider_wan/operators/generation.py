@@ -4,7 +4,7 @@ wait (deferred or not) and return the result. A family names only its request ty
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -19,21 +19,34 @@ from airflow_provider_wan.api import (
     uses_media_protocol,
 )
 from airflow_provider_wan.api.media_request import MediaListRequest
-from airflow_provider_wan.api.models import resolve_in
-from airflow_provider_wan.api.pricing import check_cap_value
+from airflow_provider_wan.api.models import did_you_mean, resolve_in
 from airflow_provider_wan.api.reconcile import request_fingerprint
-from airflow_provider_wan.exceptions import WanTaskFinalError
+from airflow_provider_wan.exceptions import WanTaskError, WanTaskFinalError, with_model_hint
 from airflow_provider_wan.operators import inputs
+from airflow_provider_wan.operators.arguments import OperatorArguments
 from airflow_provider_wan.operators.submission import STATE_KEY, SubmitsOnce
 from airflow_provider_wan.operators.values import coerce, is_set, is_templated, request_fields
+from airflow_provider_wan.operators.video_destination import VideoDestination
 from airflow_provider_wan.operators.waiting import task_view
 from airflow_provider_wan.plugins.links import WanVideoLink
+from airflow_provider_wan.transfers.errors import TransferRefused
+from airflow_provider_wan.transfers.landing import (
+    DEFAULT_ASSET_ALIAS,
+    DEFAULT_MAX_BYTES,
+    report_asset,
+    with_asset_alias,
+)
 
-__all__ = ["WanGenerationOperator", "request_fields"]
+__all__ = ["ROW_LABEL_TEMPLATE", "WanGenerationOperator", "request_fields"]
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
     from airflow.providers.openlineage.extractors import OperatorLineage
+    from airflow.sdk.definitions.mappedoperator import OperatorPartial
+
+#: The default ``map_index_template``: a mapped batch reads as its rows (see ``row_label``), not 0, 1, 2...
+ROW_LABEL_TEMPLATE = "{{ task.row_label }}"
+ROW_LABEL_LENGTH = 60
 
 
 class WanGenerationOperator(SubmitsOnce):
@@ -60,6 +73,20 @@ class WanGenerationOperator(SubmitsOnce):
     ``cost`` (those seconds at the configured price; ``amount`` None where the model has no price),
     ``orig_prompt``/``actual_prompt`` and the service's times. Never the API key. With
     ``wait_for_completion=False`` it returns only the Wan task id (for ``WanTaskSensor``).
+
+    **Landing in S3.** With ``destination="s3://bucket/key"`` the task lands its video there itself once
+    it succeeded (in the worker, also after a deferral), as ``WanVideoToS3Operator`` does: streamed,
+    verified, with metadata (and ``write_sidecar``), an asset event on ``asset_alias`` and OpenLineage
+    output. Before anything is billed, the key is read: one holding the video of the same request (the
+    ``wan-request-sha256`` digest of the request as shown: model, every field, ``s3://`` inputs as
+    URIs; no key, no account) is the result, with nothing created (``if_exists="skip"``, the default);
+    one holding anything else fails the task naming ``destination``, unless ``if_exists="replace"``;
+    then the bucket must take a test write. The result adds ``landed`` (``"copied"`` or
+    ``"skipped"``), ``s3_uri``, ``bucket``, ``key``, ``size``, ``sha256``, ``sidecar_key``; a skipped
+    one has ``billed_seconds`` 0 and ``made_by``, what the object tells of the Wan task that made it.
+    A failed landing is retried as any failure: the retry re-attaches to the same Wan task and lands it.
+    A mapped batch (``.partial(...).expand_kwargs(rows)``) is then one task per video, each row
+    failing on its own; its rows show in the UI as :attr:`row_label` (the key, or the prompt).
 
     **One billed task per task instance.** On Airflow 3.3+ the task state store (key ``wan_task``)
     holds the intent (a fingerprint of request and connection, and the time) *before* the create is
@@ -117,12 +144,19 @@ class WanGenerationOperator(SubmitsOnce):
         ``estimated_cost`` before every create.
     :param max_billed_seconds: Refuse, before sending, a request that would bill more seconds (output
         seconds, plus reference videos' capped input seconds) or whose seconds are unknown.
+    :param destination: ``s3://bucket/key`` to land the video at (None: the video stays at the service,
+        24 hours). (templated)
+    :param if_exists: ``"skip"``: a key holding this request's video is the result, anything else there
+        fails before billing; ``"replace"``: generate and overwrite.
+    :param encrypt: As ``WanVideoToS3Operator``'s, and so are ``acl_policy``, ``verify``,
+        ``write_sidecar``, ``allowed_hosts``, ``max_bytes``, ``download_retries`` and ``asset_alias``
+        (which applies only with a ``destination``).
     """
 
     #: The family's request classes; each subclass sets them (and gets its request and template fields).
     request_types: ClassVar[tuple[type[WanRequest], ...]] = ()
     request_fields: ClassVar[tuple[str, ...]] = ()
-    template_fields: Sequence[str] = ("model", "wan_conn_id", "aws_conn_id")
+    template_fields: Sequence[str] = ("model", "destination", "wan_conn_id", "aws_conn_id")
     ui_color = "#ff6a00"
     operator_extra_links = (WanVideoLink(),)
 
@@ -131,7 +165,13 @@ class WanGenerationOperator(SubmitsOnce):
         if "request_types" in cls.__dict__:
             cls.request_fields = request_fields(*cls.request_types)
             if "template_fields" not in cls.__dict__:
-                cls.template_fields = ("model", *cls.request_fields, "wan_conn_id", "aws_conn_id")
+                cls.template_fields = (
+                    "model",
+                    *cls.request_fields,
+                    "destination",
+                    "wan_conn_id",
+                    "aws_conn_id",
+                )
 
     def __init__(
         self,
@@ -148,37 +188,64 @@ class WanGenerationOperator(SubmitsOnce):
         max_consecutive_errors: int = 5,
         max_cost: float | None = None,
         max_billed_seconds: float | None = None,
+        destination: str | None = None,
+        if_exists: str = "skip",
+        encrypt: bool = False,
+        acl_policy: str | None = None,
+        verify: str | bool | None = None,
+        write_sidecar: bool = False,
+        allowed_hosts: Sequence[str] = (),
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        download_retries: int = 3,
+        asset_alias: str | None = DEFAULT_ASSET_ALIAS,
         **kwargs: Any,
     ) -> None:
+        checked = OperatorArguments.check(locals())
+        if destination is not None:
+            kwargs["outlets"] = with_asset_alias(kwargs.pop("outlets", None), asset_alias)
         super().__init__(**kwargs)
         self.model = model
-        self.max_cost = check_cap_value("max_cost", max_cost)
-        self.max_billed_seconds = check_cap_value("max_billed_seconds", max_billed_seconds)
+        self.max_cost = checked.max_cost
+        self.max_billed_seconds = checked.max_billed_seconds
         self.wan_result: dict[str, Any] | None = None
         self.wan_conn_id = wan_conn_id
         self.aws_conn_id = aws_conn_id
         self.input_url_expires_in = input_url_expires_in
         self.deferrable = deferrable
         self.wait_for_completion = wait_for_completion
-        self.poll_interval = float(poll_interval)
-        self.max_poll_interval = float(max_poll_interval)
-        self.timeout = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+        self.poll_interval = checked.poll_interval
+        self.max_poll_interval = checked.max_poll_interval
+        self.timeout = checked.timeout
         self.max_consecutive_errors = max_consecutive_errors
+        self.destination = destination
+        self.if_exists = checked.if_exists
+        self.landing_options = checked.landing
         self.wan_task_id: str | None = None
-        if not 0 < self.poll_interval <= self.max_poll_interval:
-            allowed = f"positive seconds, at most max_poll_interval={max_poll_interval}"
-            raise WanValidationError("poll_interval", poll_interval, allowed)
-        if self.timeout <= 0:
-            raise WanValidationError("timeout", timeout, "a positive number of seconds")
+
+    @classmethod
+    def partial(cls, **kwargs: Any) -> OperatorPartial:
+        """As Airflow's, with the arguments given checked now, at DAG parse time, as an unmapped
+        operator's are (those no row can make valid are refused, naming the parameter), and the rows
+        labelled in the UI by ``row_label`` unless ``map_index_template`` is given."""
+        from airflow_provider_wan.operators.mapping import check_partial
+
+        check_partial(cls, kwargs)
+        return super().partial(**{"map_index_template": ROW_LABEL_TEMPLATE, **kwargs})
 
     def set_request(self, arguments: dict[str, Any]) -> None:
         """Take the request fields from a family's ``__init__`` arguments (its ``locals()``; other names
-        are ignored) and, when none is templated, validate the request now, at DAG parse time."""
+        are ignored) and, when none is templated, validate the request now, at DAG parse time.
+
+        Its warnings (an unknown model...) are logged here only where a DAG is defined for the DAG
+        processor or a test; a task's own log gets them once, from the hook, when the create is sent
+        (not from the worker's parse of each try and each resume, nor from a budget check's rows)."""
         for name in self.request_fields:
             setattr(self, name, arguments.get(name))
         if not any(is_templated(value) for value in self._request_values().values()):
-            for warning in self._checked_request()[1]:
-                self.log.warning("Wan request of task %s: %s", self.task_id, warning)
+            warnings = self._checked_request()[1]
+            if self.has_dag() and not _parsed_for_a_task():  # a task's log gets them from the hook
+                for warning in warnings:
+                    self.log.warning("Wan request of task %s: %s", self.task_id, warning)
 
     def execute(self, context: Context) -> Any:
         self._started = time.monotonic()
@@ -186,9 +253,18 @@ class WanGenerationOperator(SubmitsOnce):
             return self._submit_and_wait(context)
         except WanValidationError as error:  # bad rendered values or connection: a retry finds them the same
             raise WanTaskFinalError(f"Refused before anything was sent to Wan: {error}") from error
+        except WanTaskError as error:
+            known = {name: None for kind in self.request_types for name in kind.MODELS}
+            hinted = with_model_hint(error, str(self.model), did_you_mean(str(self.model), known))
+            if hinted is error:
+                raise
+            raise hinted from error
 
     def _submit_and_wait(self, context: Context) -> Any:
         request, _ = self._checked_request()  # the hook logs the warnings when it sends
+        destination = self._destination(request)
+        if destination is not None and (kept := destination.before_billing()) is not None:
+            return self._report_landed(context, kept)
         store = context.get("task_state_store")
         task = self._reattach(context, store, request)
         if task is None:
@@ -258,13 +334,18 @@ class WanGenerationOperator(SubmitsOnce):
         return self.wan_result
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
-        """A ``wan`` run facet: the model, the seconds billed and their cost (where Airflow runs
-        OpenLineage)."""
+        """A ``wan`` run facet: the model, the seconds billed and their cost, and the landed object as
+        output (where Airflow runs OpenLineage)."""
+        from airflow.providers.common.compat.openlineage.facet import Dataset
         from airflow.providers.openlineage.extractors import OperatorLineage
 
         from airflow_provider_wan.lineage import run_facets
 
-        return OperatorLineage(run_facets=run_facets(self.wan_result))
+        landed = self.wan_result or {}
+        outputs = (
+            [Dataset(namespace=f"s3://{landed['bucket']}", name=landed["key"])] if "key" in landed else []
+        )
+        return OperatorLineage(outputs=outputs, run_facets=run_facets(self.wan_result))
 
     # -- the request ------------------------------------------------------------------------------
 
@@ -273,31 +354,45 @@ class WanGenerationOperator(SubmitsOnce):
 
     def request_type(self) -> type[WanRequest]:
         """The family's request class this model (and, for an unknown name, the inputs) call for."""
-        if len(self.request_types) == 1:
-            return self.request_types[0]
-        model = self.model
-        known = [kind for kind in self.request_types if resolve_in(str(model), kind.MODELS) is not None]
+        return self.request_type_for(self._request_values())
+
+    @classmethod
+    def request_type_for(cls, values: Mapping[str, Any]) -> type[WanRequest]:
+        """The request class for ``values`` (the model and request fields by name)."""
+        if len(cls.request_types) == 1:
+            return cls.request_types[0]
+        model = str(values.get("model"))
+        known = [kind for kind in cls.request_types if resolve_in(model, kind.MODELS) is not None]
         if known:
             return known[0]
         given = [
-            kind for kind in self.request_types if any(is_set(getattr(self, n)) for n in _own(kind, self))
+            kind
+            for kind in cls.request_types
+            if any(is_set(values.get(name)) for name in _own(kind, cls.request_types))
         ]
         if len(given) == 1:
             return given[0]
-        media = uses_media_protocol(str(model))
-        return next(kind for kind in self.request_types if issubclass(kind, MediaListRequest) == media)
+        media = uses_media_protocol(model)
+        return next(kind for kind in cls.request_types if issubclass(kind, MediaListRequest) == media)
+
+    @classmethod
+    def build_request(cls, values: Mapping[str, Any]) -> WanRequest:
+        """The request ``values`` describe (the model and request fields by name; rendered text read
+        as the API wants it). Refuses a field the model's request type does not take."""
+        kind = cls.request_type_for(values)
+        taken = {field.name for field in fields(kind)}  # type: ignore[arg-type]
+        for name, value in values.items():
+            if name not in taken and is_set(value):
+                allowed = ", ".join(sorted(taken - {"model"}))
+                raise WanValidationError(
+                    name, value, f"not taken by {values.get('model')} (it takes {allowed})"
+                )
+        return kind(**{name: coerce(name, values.get(name)) for name in taken})
 
     def _requested(self) -> WanRequest:
         """The request as the task instance shows it: rendered values read as the API wants them,
         ``s3://`` inputs as URIs. Refuses a field the model's request type does not take."""
-        kind = self.request_type()
-        taken = {field.name for field in fields(kind)}  # type: ignore[arg-type]
-        values = self._request_values()
-        for name, value in values.items():
-            if name not in taken and is_set(value):
-                allowed = ", ".join(sorted(taken - {"model"}))
-                raise WanValidationError(name, value, f"not taken by {self.model} (it takes {allowed})")
-        return kind(**{name: coerce(name, values[name]) for name in taken})
+        return self.build_request(self._request_values())
 
     def _checked_request(self) -> tuple[WanRequest, list[str]]:
         """The shown request once the contract's rules passed (an ``s3://`` URI judged by the URL it
@@ -341,10 +436,65 @@ class WanGenerationOperator(SubmitsOnce):
         result = self.build_result(found, request, usage, first_report=not reported)
         if isinstance(stored, dict) and not reported:
             store.set(STATE_KEY, {**stored, "reported": found["task_id"]})  # type: ignore[union-attr]
+        destination = self._destination(request)
+        if destination is None:
+            return result
+        try:
+            landed = destination.land(task, result)
+        except (TransferRefused, WanValidationError) as error:  # a retry would find the same
+            raise WanTaskFinalError(
+                f"Wan task {found['task_id']}'s video could not land at {destination.uri}: {error}. The "
+                "service keeps it 24 hours: WanVideoToS3Operator can copy it elsewhere",
+                wan_task_id=found["task_id"],
+            ) from error
+        return self._report_landed(context, landed)
+
+    # -- the destination --------------------------------------------------------------------------
+
+    @property
+    def row_label(self) -> str:
+        """What a mapped task instance shows instead of its index (the default ``map_index_template``):
+        the destination's key, else the prompt (shortened), else the first input, else the model."""
+        if isinstance(self.destination, str) and self.destination.startswith("s3://"):
+            return self.destination.removeprefix("s3://").partition("/")[2] or self.destination
+        prompt = getattr(self, "prompt", None)
+        if isinstance(prompt, str) and prompt.strip():
+            text = " ".join(prompt.split())
+            return text if len(text) <= ROW_LABEL_LENGTH else text[: ROW_LABEL_LENGTH - 1] + "…"
+        try:
+            found = self._requested().media_inputs()
+        except (WanValidationError, TypeError):
+            found = []
+        return found[0].url.rsplit("/", 1)[-1] if found else str(self.model)
+
+    def _destination(self, request: WanRequest) -> VideoDestination | None:
+        """This try's ``destination`` (its rendered value), None without one."""
+        if self.destination is None:
+            return None
+        from airflow_provider_wan.transfers.landing import Landing
+
+        landing = Landing(
+            self.landing_options, aws_conn_id=self.aws_conn_id, wan_hook=self.hook, log=self.log
+        )
+        return VideoDestination(self.destination, self.if_exists, request.to_body(), landing, self.log)
+
+    def _report_landed(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
+        """The result of a try that landed (or kept) a video: an asset event for it, and lineage."""
+        self.wan_result = result
+        extra = {"wan_task_id": result["task_id"], "size": result["size"], "sha256": result["sha256"]}
+        report_asset(context, self.outlets, result["s3_uri"], {**extra, "landed": result["landed"]})
         return result
 
 
-def _own(kind: type[WanRequest], operator: WanGenerationOperator) -> set[str]:
-    """The fields only ``kind`` of the operator's request types has (what tells its protocol apart)."""
-    others = {field.name for other in operator.request_types if other is not kind for field in fields(other)}  # type: ignore[arg-type]
+def _parsed_for_a_task() -> bool:
+    """Whether this DAG file is being parsed to run one of its tasks (the worker's parse, each try and
+    each resume after a deferral), rather than by the DAG processor or a test."""
+    from airflow.sdk import get_parsing_context
+
+    return get_parsing_context().task_id is not None
+
+
+def _own(kind: type[WanRequest], request_types: tuple[type[WanRequest], ...]) -> set[str]:
+    """The fields only ``kind`` of the request types has (what tells its protocol apart)."""
+    others = {field.name for other in request_types if other is not kind for field in fields(other)}  # type: ignore[arg-type]
     return {field.name for field in fields(kind)} - others  # type: ignore[arg-type]

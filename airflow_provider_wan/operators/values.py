@@ -15,6 +15,7 @@ _INT_FIELDS = frozenset({"duration", "seed"})
 _BOOL_FIELDS = frozenset({"audio", "prompt_extend", "watermark"})
 _TEMPLATE_MARKS = ("{{", "{%", "{#")
 _MEDIA_ITEM_KEYS = frozenset({"type", "url", "reference_voice"})
+_ROOT = re.compile(r"^\w+")
 
 
 def request_fields(*request_types: type[WanRequest]) -> tuple[str, ...]:
@@ -23,6 +24,12 @@ def request_fields(*request_types: type[WanRequest]) -> tuple[str, ...]:
     for kind in request_types:
         names.update((field.name, None) for field in fields(kind) if field.name != "model")  # type: ignore[arg-type]
     return tuple(names)
+
+
+def parameter_root(parameter: str) -> str:
+    """The argument a validation error's parameter belongs to: ``media`` of ``media[0].url``."""
+    match = _ROOT.match(parameter)
+    return match[0] if match else parameter
 
 
 def is_set(value: Any) -> bool:

@@ -216,8 +216,7 @@ def assemble(
         result = records.get((*row, RESULT_KEY))
         copy = _copy(ref, result, fields)
         if copy is not None:
-            copies.append(copy)
-            continue
+            copies.append(copy)  # a transfer's, or a generation's own (destination=)
         wan_task_id = _generated(result) or _claimed(records.get((*row, CLAIM_KEY)))
         if wan_task_id is None:
             continue
@@ -282,10 +281,12 @@ def _claimed(claim: Any) -> str | None:
 
 
 def _copy(ref: TaskRef, result: Any, fields: Mapping[str, Any]) -> S3Copy | None:
-    """The S3 object of a copy's result (bucket, key and the Wan task it holds)."""
+    """The S3 object of a result that landed a video (a transfer's, or a generation's ``destination=``):
+    bucket, key and the Wan task it holds."""
     if not isinstance(result, dict):
         return None
-    bucket, key, wan_task_id = (_text(result.get(name)) for name in ("bucket", "key", "wan_task_id"))
+    bucket, key = _text(result.get("bucket")), _text(result.get("key"))
+    wan_task_id = _text(result.get("wan_task_id")) or _generated(result)
     if not (bucket and key and wan_task_id):
         return None
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook

@@ -4,6 +4,10 @@
 job in a deployment), and it returns a failed run without raising. :class:`WanAirflow` does the set-up,
 runs ``dag.test()`` (deferred tasks run their triggers in line), and raises :class:`WanDagRunFailed`
 naming the failed task and its exception.
+
+A run is a manual trigger's by default: no logical date, as a run triggered from the UI, the REST API
+or ``airflow dags trigger`` has on Airflow 3 (``{{ ds }}`` renders as ``None``; ``{{ run_id }}`` and
+``{{ dag_run.run_after }}`` exist in every run). ``dag.test()`` on its own gives one (the current time).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +40,15 @@ class WanDagRunFailed(AssertionError):
         self.task_id = failed[0][0] if failed else None
         self.error = run.errors.get(failed[0]) if failed else None
         if failed:
-            task_id, map_index = failed[0]
-            where = task_id if map_index < 0 else f"{task_id}[{map_index}]"
+            ti = run.task_instances[failed[0]]
             why = f"{type(self.error).__name__}: {self.error}" if self.error else "see its log above"
-            detail = f"task {where} {run.task_instances[failed[0]].state}: {why}"
+            detail = f"task {_named(ti)} {ti.state}: {why}"
         else:
             detail = "no task failed (the run itself did not finish)"
-        states = ", ".join(f"{key[0]}={ti.state}" for key, ti in sorted(run.task_instances.items()))
+        states = ", ".join(
+            f"{task_id}{'' if index < 0 else f'[{index}]'}={ti.state}"
+            for (task_id, index), ti in sorted(run.task_instances.items())
+        )
         super().__init__(f"DAG run {run.dag_id}/{run.run_id} ended {run.state}: {detail} (tasks: {states})")
 
 
@@ -81,6 +88,15 @@ class WanDagRun:
 _FINE = {"success", "skipped"}
 
 
+def _named(ti: Any) -> str:
+    """``task`` or ``task[2]``, with the row's label when the task renders one (``map_index_template``):
+    ``generate_video[2] (products/BAG-203.mp4)``."""
+    if ti.map_index < 0:
+        return str(ti.task_id)
+    label = getattr(ti, "rendered_map_index", None)
+    return f"{ti.task_id}[{ti.map_index}]" + (f" ({label})" if label and label != str(ti.map_index) else "")
+
+
 class WanAirflow:
     """Airflow in this process, on the isolated home: migrate its database once, run DAGs in it.
 
@@ -104,14 +120,19 @@ class WanAirflow:
             shutil.copyfile(migrated_template(self.templates), database)
         _migrated.add(self.home)
 
-    def run(self, dag: Any, conf: Mapping[str, Any] | None = None) -> WanDagRun:
-        """Run ``dag`` like ``dag.test(run_conf=conf)``; the finished run, or :class:`WanDagRunFailed`."""
-        run = self.run_unchecked(dag, conf)
+    def run(
+        self, dag: Any, conf: Mapping[str, Any] | None = None, *, logical_date: datetime | None = None
+    ) -> WanDagRun:
+        """Run ``dag`` like ``dag.test(run_conf=conf, logical_date=logical_date)``: by default as a manual
+        trigger does, without a logical date. The finished run, or :class:`WanDagRunFailed`."""
+        run = self.run_unchecked(dag, conf, logical_date=logical_date)
         if run.state != "success":
             raise WanDagRunFailed(run)
         return run
 
-    def run_unchecked(self, dag: Any, conf: Mapping[str, Any] | None = None) -> WanDagRun:
+    def run_unchecked(
+        self, dag: Any, conf: Mapping[str, Any] | None = None, *, logical_date: datetime | None = None
+    ) -> WanDagRun:
         """Like :meth:`run`, but returns a failed run too (for tests that expect the failure)."""
         from airflow.models.taskinstance import TaskInstance
         from airflow.utils.session import create_session
@@ -121,7 +142,7 @@ class WanAirflow:
         _logs_to_current_stdout()
         _serialize(dag)
         with _collect_errors() as errors:
-            dag_run = dag.test(run_conf=dict(conf) if conf is not None else None)
+            dag_run = dag.test(run_conf=dict(conf) if conf is not None else None, logical_date=logical_date)
         with create_session() as session:
             found = session.scalars(
                 select(TaskInstance).where(

@@ -1,4 +1,5 @@
-"""Where a video goes in S3: the default key, and a check that the bucket takes it, made before billing.
+"""Where a video goes in S3: the default key, a ``destination`` URI, and a check that the bucket takes it,
+made before billing.
 
 A video is billed when it is created; a missing or unwritable bucket found only when the copy starts
 costs a video. :func:`check_destination` opens a multipart upload at the key and aborts it at once, the
@@ -17,6 +18,8 @@ from airflow_provider_wan.api import WanValidationError
 
 _TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T)(\d{2}):(\d{2}):(\d{2})(\.\d+)?\+00:00")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+SKIP, REPLACE = "skip", "replace"
+IF_EXISTS = (SKIP, REPLACE)  # what a generation operator does with a destination key already taken
 _RETRYABLE_STATUS = {408, 429}  # S3's RequestTimeout and throttling: worth another try
 _WHY = {
     "NoSuchBucket": "the bucket does not exist",
@@ -47,12 +50,41 @@ def default_s3_key(dag_id: str, run_id: str, task_id: str, map_index: int | None
     return f"wan/{dag_id}/{s3_safe(run_id)}/{task_id}{suffix}.mp4"
 
 
-def check_destination(client: Any, bucket: str, key: str, s3_args: Mapping[str, Any]) -> None:
+def parse_destination(value: Any) -> tuple[str, str]:
+    """``s3://bucket/key`` as ``(bucket, key)``; anything else is refused naming ``destination``."""
+    text = value if isinstance(value, str) else ""
+    bucket, _, key = text.removeprefix("s3://").partition("/")
+    if not text.startswith("s3://") or not bucket or not key or key.endswith("/"):
+        raise WanValidationError(
+            "destination", value, 's3://BUCKET/KEY of the video, e.g. "s3://videos/a.mp4"'
+        )
+    return bucket, key
+
+
+def check_if_exists(value: Any) -> str:
+    if value not in IF_EXISTS:
+        allowed = (
+            '"skip" (an object from the same request is the result; another request\'s fails before '
+            'anything is billed) or "replace" (generate and overwrite)'
+        )
+        raise WanValidationError("if_exists", value, allowed)
+    return str(value)
+
+
+def check_destination(
+    client: Any,
+    bucket: str,
+    key: str,
+    s3_args: Mapping[str, Any],
+    *,
+    parameter: str = "s3_bucket",
+    shown: str | None = None,
+) -> None:
     """Open and abort a multipart upload at ``s3://bucket/key``.
 
     A refusal no retry can change (a 4xx other than throttling or a timeout) raises
-    :class:`WanValidationError` naming ``s3_bucket``; anything else (5xx, ``SlowDown``, the network) is
-    raised as it is, for the task's retries.
+    :class:`WanValidationError` naming ``parameter`` (with the value ``shown``, the bucket by default);
+    anything else (5xx, ``SlowDown``, the network) is raised as it is, for the task's retries.
     """
     from botocore.exceptions import ClientError
 
@@ -68,8 +100,8 @@ def check_destination(client: Any, bucket: str, key: str, s3_args: Mapping[str, 
             raise
         why = _WHY.get(code, "S3 refused a write there")
         raise WanValidationError(
-            "s3_bucket",
-            bucket,
+            parameter,
+            bucket if shown is None else shown,
             f"{why} (S3 {code} on CreateMultipartUpload for key {key}: {error.get('Message', '')})",
         ) from err
     client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"])

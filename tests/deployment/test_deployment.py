@@ -120,15 +120,15 @@ def test_example_dags_land_their_videos_and_the_catalog_follows(stack: Stack) ->
             "example_wan_lip_sync", {"audio_uri": VOICE_OVER, "duration": 2}
         ),
     }
-    copies = {
-        "example_wan_text_to_video": ["copy_to_s3"],
+    landed = {  # the tasks that land a video: the generation itself, or a copy after it
+        "example_wan_text_to_video": ["generate_video"],
         "example_wan_multi_shot": ["copy_wan27_shot_list", "copy_wan26_multi_shot"],
         "example_wan_lip_sync": ["copy_to_s3"],
     }
     uris = set()
     for dag_id, run_id in runs.items():
         airflow.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT)
-        for task_id in copies[dag_id]:
+        for task_id in landed[dag_id]:
             copied = airflow.xcom(dag_id, run_id, task_id)
             facts = stack.video(copied["s3_uri"])
             assert (facts["width"], facts["height"], facts["duration"]) == (1280, 720, 2.0), copied
@@ -217,16 +217,17 @@ def test_batch_survives_a_triggerer_killed_with_sigkill(stack: Stack) -> None:
 
     tis = airflow.task_instances("example_wan_batch", run_id)
     assert sorted((ti["task_id"], ti["state"]) for ti in tis) == sorted(
-        [("generate_video", "success")] * BATCH_SIZE
-        + [("copy_to_s3", "success")] * BATCH_SIZE
-        + [("check_s3_bucket", "success"), ("load_prompts", "success")]
+        [("generate_video", "success")] * BATCH_SIZE + [("video_rows", "success")]
     )
     assert {ti["try_number"] for ti in tis if ti["task_id"] == "generate_video"} == {1}
     assert [emulator.create_count(prompt=prompt) for prompt in prompts] == [1] * BATCH_SIZE
     copies = [
-        airflow.xcom("example_wan_batch", run_id, "copy_to_s3", map_index) for map_index in range(BATCH_SIZE)
+        airflow.xcom("example_wan_batch", run_id, "generate_video", map_index)
+        for map_index in range(BATCH_SIZE)
     ]
     assert len({copy["s3_uri"] for copy in copies}) == BATCH_SIZE
+    labels = {ti["map_index"]: ti["rendered_map_index"] for ti in tis if ti["task_id"] == "generate_video"}
+    assert [labels[n] for n in range(BATCH_SIZE)] == [copy["key"] for copy in copies]  # rows read as keys
     for copy in copies:
         head = stack.s3.head_object(Bucket=copy["bucket"], Key=copy["key"])
         assert head["ContentLength"] == copy["size"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +29,6 @@ EXAMPLE_DAG_IDS = {
     "example_wan_character_series",
 }
 GENERATING = sorted(EXAMPLE_DAG_IDS - {"example_wan_video_catalog"})
-S3_SAFE_KEY = re.compile(r"[A-Za-z0-9._/-]+")
 
 
 def stored_video(wan_s3: WanS3, uri: str) -> bytes:
@@ -46,29 +45,15 @@ def test_every_example_parses_without_errors(example_dagbag: Any) -> None:
         assert dag.doc_md, dag.dag_id
 
 
-@pytest.mark.parametrize("dag_id", GENERATING)
-def test_every_generating_example_checks_the_bucket_before_generating(
-    example_dagbag: Any, dag_id: str
-) -> None:
-    dag = example_dagbag.dags[dag_id]
-    generating = [task for task in dag.tasks if task.task_type.endswith("ToVideoOperator")]
-    assert generating
-    for task in generating:
-        assert "check_s3_bucket" in task.get_flat_relative_ids(upstream=True), task.task_id
-
-
-def test_text_to_video_lands_the_mp4_in_s3(
+def test_text_to_video_lands_the_mp4_in_s3_in_one_task(
     run_example: RunExample, wan_emulator: WanEmulator, wan_s3: WanS3, bucket: str
 ) -> None:
     run = run_example("example_wan_text_to_video", {"duration": 2})
 
     result = run.xcom("generate_video")
-    copied = run.xcom("copy_to_s3")
-    assert copied["wan_task_id"] == result["task_id"]
-    assert copied["key"].startswith("wan/example_wan_text_to_video/manual__")
-    assert copied["key"].endswith("/copy_to_s3.mp4")
-    assert S3_SAFE_KEY.fullmatch(copied["key"]), copied["key"]  # no '+' or ':' from the run id
-    facts = video_facts(stored_video(wan_s3, copied["s3_uri"]))
+    assert result["landed"] == "copied"
+    assert result["key"] == "wan/example_wan_text_to_video/paper-boat.mp4"
+    facts = video_facts(stored_video(wan_s3, result["s3_uri"]))
     assert facts == {
         "width": 1280,
         "height": 720,
@@ -79,6 +64,13 @@ def test_text_to_video_lands_the_mp4_in_s3(
     assert wan_emulator.create_count() == 1
     assert wan_s3.client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
+    again = run_example("example_wan_text_to_video", {"duration": 2}).xcom("generate_video")
+    assert again["landed"] == "skipped"  # the same request: its video is there, nothing is billed
+    assert wan_emulator.create_count() == 1
+    with pytest.raises(WanDagRunFailed, match=r"holds the video of Wan task \S+ made from another request"):
+        run_example("example_wan_text_to_video", {"duration": 3})
+    assert wan_emulator.create_count(include_refused=True) == 1
+
 
 @pytest.mark.parametrize("dag_id", GENERATING)
 def test_a_missing_bucket_fails_before_anything_is_billed(
@@ -87,8 +79,12 @@ def test_a_missing_bucket_fails_before_anything_is_billed(
     with pytest.raises(WanDagRunFailed) as failed:
         run_example(dag_id, {"duration": 2, "audio_uri": f"s3://{BUCKET}/audio/voice-over.wav"})
 
-    assert failed.value.task_id == "check_s3_bucket"
-    assert f"Invalid s3_bucket='{BUCKET}': the bucket does not exist" in str(failed.value)
+    if failed.value.task_id == "check_s3_bucket":
+        assert f"Invalid s3_bucket='{BUCKET}': the bucket does not exist" in str(failed.value)
+    else:  # the generating task checks its own destination
+        assert failed.value.task_id in {"generate_video", "make_episode"}
+        assert f"Invalid destination='s3://{BUCKET}/" in str(failed.value)
+        assert "the bucket does not exist" in str(failed.value)
     assert wan_emulator.create_count(include_refused=True) == 0
 
 
@@ -101,11 +97,74 @@ def test_batch_maps_one_video_per_prompt_in_the_pool(
     generated = [key for key in run.task_instances if key[0] == "generate_video"]
     assert len(generated) == len(prompts)
     assert {run.task_instances[key].pool for key in generated} == {wan_pool}
-    uris = {copied["s3_uri"] for copied in run.xcom("copy_to_s3")}
-    assert len(uris) == len(prompts)
-    for uri in uris:
-        assert video_facts(stored_video(wan_s3, uri))["duration"] == 2.0
+    results = run.xcom("generate_video")
+    for n, (result, prompt) in enumerate(zip(results, prompts, strict=True)):
+        assert result["key"].startswith(f"batch/batch-prompt-{n}-a-lighthouse-"), result["key"]
+        assert result["key"].endswith(f"-{digest(prompt)}.mp4"), result["key"]  # the same key every run
+    assert [run.ti("generate_video", n).rendered_map_index for n in range(4)] == [r["key"] for r in results]
+    for result in results:
+        assert video_facts(stored_video(wan_s3, result["s3_uri"]))["duration"] == 2.0
     assert [wan_emulator.create_count(prompt=prompt) for prompt in prompts] == [1] * len(prompts)
+
+
+def digest(prompt: str) -> str:
+    return hashlib.sha256(prompt.encode()).hexdigest()[:8]
+
+
+def test_nightly_batch_with_a_refused_prompt_lands_the_others_and_a_rerun_bills_nothing_twice(
+    run_example: RunExample, wan_emulator: WanEmulator, wan_pool: str, wan_s3: WanS3, bucket: str
+) -> None:
+    products = ["MUG-101", "BAG-203", "LAMP-7", "VASE-12", "SHOE-44"]
+    prompts = [f"Product {sku} turns slowly on a white stand, soft studio light" for sku in products]
+    prompts[1] += " [[blocked]]"  # moderation refuses this one
+    conf = {"prompts": prompts, "duration": 2, "key_prefix": "products/"}
+
+    with pytest.raises(WanDagRunFailed) as failed:
+        run_example("example_wan_batch", conf)
+
+    run = failed.value.run
+    assert "task generate_video[1] (products/product-bag-203-turns-" in str(failed.value)  # the row, named
+    assert f"-{digest(prompts[1])}.mp4) failed" in str(failed.value)
+    assert "DataInspectionFailed" in str(failed.value)
+    assert [ti.state for _, ti in sorted(run.task_instances.items()) if _[0] == "generate_video"] == [
+        "success",
+        "failed",
+        "success",
+        "success",
+        "success",
+    ]
+    stored = wan_s3.client.list_objects_v2(Bucket=bucket, Prefix="products/")["Contents"]
+    assert len(stored) == 4
+    for n in (0, 2, 3, 4):
+        result = run.xcom("generate_video", map_index=n)
+        assert hashlib.sha256(wan_s3.get(result["s3_uri"])).hexdigest() == result["sha256"]  # verified
+    assert [wan_emulator.create_count(prompt=p, include_refused=True) for p in prompts] == [1] * 5
+
+    with pytest.raises(WanDagRunFailed, match=r"task generate_video\[1\] ") as failed_again:
+        run_example("example_wan_batch", conf)
+
+    again = failed_again.value.run
+    assert [again.xcom("generate_video", map_index=n)["landed"] for n in (0, 2, 3, 4)] == ["skipped"] * 4
+    sent = [wan_emulator.create_count(prompt=p, include_refused=True) for p in prompts]
+    assert sent == [1, 2, 1, 1, 1]  # only the refused prompt is sent again (a refusal bills nothing)
+    assert len(wan_s3.client.list_objects_v2(Bucket=bucket, Prefix="products/")["Contents"]) == 4
+
+
+def test_nightly_batch_run_again_makes_nothing(
+    run_example: RunExample, wan_emulator: WanEmulator, wan_pool: str, wan_s3: WanS3, bucket: str
+) -> None:
+    prompts = [f"Product SKU-{n} turns slowly on a white stand" for n in range(5)]
+    conf = {"prompts": prompts, "duration": 2}
+    first = run_example("example_wan_batch", conf).xcom("generate_video")
+    creates = wan_emulator.create_count(include_refused=True)
+
+    again = run_example("example_wan_batch", conf).xcom("generate_video")
+
+    assert creates == 5
+    assert wan_emulator.create_count(include_refused=True) == 5  # 0 creates
+    assert [result["landed"] for result in first] == ["copied"] * 5
+    assert [result["landed"] for result in again] == ["skipped"] * 5
+    assert [result["sha256"] for result in again] == [result["sha256"] for result in first]
 
 
 def test_batch_reads_prompts_from_a_file(
@@ -158,19 +217,19 @@ def test_lip_sync_hands_the_service_the_voice_over_from_s3(
     assert facts["audio_codec"] == "aac"
 
 
-def test_catalog_entry_matches_the_video_the_transfer_reported(
+def test_catalog_entry_matches_the_video_the_generation_landed(
     run_example: RunExample, wan_emulator: WanEmulator, bucket: str
 ) -> None:
-    copied = run_example("example_wan_text_to_video", {"duration": 2}).xcom("copy_to_s3")
-    assert reported_through_alias("wan_videos") >= {copied["s3_uri"]}
+    landed = run_example("example_wan_text_to_video", {"duration": 2}).xcom("generate_video")
+    assert reported_through_alias("wan_videos") >= {landed["s3_uri"]}
 
-    run = run_example("example_wan_video_catalog", {"video_uri": copied["s3_uri"]})
+    run = run_example("example_wan_video_catalog", {"video_uri": landed["s3_uri"]})
     [entry] = run.xcom("catalogue")
     assert entry == {
-        "uri": copied["s3_uri"],
-        "bytes": copied["size"],
-        "wan_task_id": copied["wan_task_id"],
-        "sha256": copied["sha256"],
+        "uri": landed["s3_uri"],
+        "bytes": landed["size"],
+        "wan_task_id": landed["task_id"],
+        "sha256": landed["sha256"],
     }
 
 

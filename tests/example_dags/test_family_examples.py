@@ -47,13 +47,13 @@ def test_product_photos_make_one_video_per_photo_in_the_photo_shape(
     results = run.xcom("animate_photo")
     assert sorted(result["request"]["input"]["img_url"] for result in results) == sorted(uris)
     assert wan_emulator.create_count() == len(PHOTOS)  # one billed task per photo, none for the .txt
-    copies = {copied["wan_task_id"]: copied for copied in run.xcom("copy_to_s3")}
     for result in results:
         photo = result["request"]["input"]["img_url"]
+        assert result["s3_uri"] == photo.replace(f"s3://{BUCKET}/", f"s3://{BUCKET}/videos/") + ".mp4"
         sent = sent_body(wan_emulator, result)["input"]["img_url"]
         assert sent.startswith("http"), sent  # presigned, not the s3:// URI
         assert "Signature=" in sent, sent
-        facts = stored_facts(wan_s3, copies[result["task_id"]]["s3_uri"])
+        facts = stored_facts(wan_s3, result["s3_uri"])
         width, height = pixels_from_input("720P", uris[photo])
         assert facts == {
             "width": width,
@@ -63,6 +63,11 @@ def test_product_photos_make_one_video_per_photo_in_the_photo_shape(
             "audio_codec": None,  # audio=False on wan2.6-i2v-flash
         }
     assert {run.ti("animate_photo", index).pool for index in range(len(PHOTOS))} == {wan_pool}
+
+    wan_s3.client.put_object(Bucket=bucket, Key="products/cup.png", Body=encode("png", 800, 600))
+    again = run_example("example_wan_product_photos", {"duration": 2}).xcom("animate_photo")
+    assert wan_emulator.create_count() == len(PHOTOS) + 1  # only the new photo is billed
+    assert sorted(result["landed"] for result in again) == ["copied"] + ["skipped"] * len(PHOTOS)
 
 
 def test_product_photos_refuse_a_batch_over_max_photos_before_billing(
@@ -117,8 +122,9 @@ def test_character_series_keeps_one_reference_and_seed_across_episodes(
         assert "Signature=" in body["input"]["reference_urls"][0]
         assert body["parameters"]["seed"] == 7
         assert result["billed_seconds"] == 2  # a reference picture is free: output seconds only
-    for copied in run.xcom("copy_to_s3"):
-        facts = stored_facts(wan_s3, copied["s3_uri"])
+    assert [result["key"] for result in results] == [f"series/mascot/episode-0{n}.mp4" for n in (1, 2, 3)]
+    for result in results:
+        facts = stored_facts(wan_s3, result["s3_uri"])
         assert (facts["width"], facts["height"], facts["duration"]) == (1280, 720, 2.0)
         assert facts["audio_codec"] == "aac"
 

@@ -71,6 +71,28 @@ def test_generations_and_copies_are_matched_by_wan_task() -> None:
     assert run.for_task("copy", 0) is run.videos[1]
 
 
+def test_a_generation_that_landed_its_own_video_holds_its_copy() -> None:
+    # destination=: the generation's result carries the object it landed (or kept, on a re-run).
+    landed = {**result("wan-a", "a fox", 5.0, 0.5), "landed": "copied", **copied("wan-a", "a.mp4")}
+    kept = {**result("wan-b", "a kite", 0, None), "landed": "skipped", **copied("wan-b", "b.mp4")}
+    for value in (landed, kept):
+        value.pop("wan_task_id")  # a generation's result names its Wan task as task_id
+    states = {("generate", 0): "success", ("generate", 1): "success"}
+    records = {("generate", 0, RESULT_KEY): landed, ("generate", 1, RESULT_KEY): kept}
+
+    run = assemble(DAG, RUN, states, records, {("generate", 0): {"aws_conn_id": "aws_videos"}})
+
+    assert [(video.ref.label, video.prompt) for video in run.videos] == [
+        ("generate[0]", "a fox"),
+        ("generate[1]", "a kite"),
+    ]
+    assert [(copy.uri, copy.aws_conn_id) for copy in run.videos[0].copies] == [
+        ("s3://videos/a.mp4", "aws_videos")
+    ]
+    assert [copy.uri for copy in run.videos[1].copies] == ["s3://videos/b.mp4"]
+    assert run.for_task("generate", 1) is run.videos[1]
+
+
 def test_a_failed_generation_is_known_by_its_claim_and_a_copy_of_a_video_from_elsewhere_stands_alone() -> (
     None
 ):

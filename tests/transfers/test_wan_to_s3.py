@@ -24,6 +24,7 @@ from airflow_provider_wan.operators.wan import WanTextToVideoOperator
 from airflow_provider_wan.testing.dag_runs import WanAirflow, WanDagRunFailed
 from airflow_provider_wan.transfers.destination import check_destination, s3_safe
 from airflow_provider_wan.transfers.errors import DownloadInterrupted
+from airflow_provider_wan.transfers.video_metadata import request_sha256
 from airflow_provider_wan.transfers.wan_to_s3 import WanS3DestinationCheckOperator, WanVideoToS3Operator
 from tests.transfers.helpers import assert_nothing_written, read_object
 
@@ -97,7 +98,8 @@ def test_generate_then_copy_in_a_dag_run(
     wan_task_id = run.xcom("generate")["task_id"]
     key = result["key"]
     assert key == f"wan/{dag.dag_id}/{s3_safe(run.run_id)}/copy.mp4"
-    assert re.fullmatch(r"wan/[\w.-]+/manual__\d{4}-\d\d-\d\dT\d{6}\.\d{6}Z/copy\.mp4", key), key
+    # a manual run's id: its time, and (no logical date, Airflow 3) a random suffix
+    assert re.fullmatch(r"wan/[\w.-]+/manual__\d{4}-\d\d-\d\dT\d{6}\.\d{6}Z(_\w+)?/copy\.mp4", key), key
     video = served_video(wan, wan_task_id)
     sha256 = hashlib.sha256(video).hexdigest()
     assert hashlib.sha256(read_object(s3, bucket, key)).hexdigest() == sha256
@@ -121,6 +123,7 @@ def test_generate_then_copy_in_a_dag_run(
         "wan-size": "1280*720",
         "wan-duration": "2",
         "wan-billed-seconds": "2",
+        "wan-request-sha256": request_sha256(run.xcom("generate")["request"]),
     }
     assert s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"] == [{"Key": "wan-sha256", "Value": sha256}]
     sidecar = json.loads(read_object(s3, bucket, f"{key}.json"))
@@ -508,3 +511,70 @@ def test_destination_check_fails_for_good_only_on_refusals(status: int, code: st
 def test_destination_check_needs_a_bucket_at_parse_time() -> None:
     with pytest.raises(WanValidationError, match="Invalid s3_bucket='': the bucket the videos go to"):
         WanS3DestinationCheckOperator(task_id="check", s3_bucket="")
+
+
+@pytest.mark.parametrize("deferrable", [True, False])
+def test_in_a_mapped_task_group_each_copy_takes_its_own_rows_generation(
+    wan_airflow: WanAirflow,
+    wan_connection: str,
+    wan_emulator: WanEmulator,
+    s3: Any,
+    bucket: str,
+    deferrable: bool,
+) -> None:
+    from airflow.sdk import task_group
+
+    prompts = [f"a paper lantern drifts, take {n}" for n in range(3)]
+    prompts[1] += " [[blocked]]"  # refused by moderation: its own row fails, the others land
+    with new_dag() as dag:
+
+        @task_group
+        def video(prompt: str) -> None:
+            generate = WanTextToVideoOperator(
+                task_id="generate",
+                model="wan2.6-t2v",
+                prompt=prompt,
+                size="1280*720",
+                duration=2,
+                deferrable=deferrable,
+                poll_interval=0.05,
+                max_poll_interval=0.2,
+            )
+            WanVideoToS3Operator(task_id="copy", generation=generate.output, s3_bucket=bucket)
+
+        video.expand(prompt=prompts)
+
+    run = wan_airflow.run_unchecked(dag)
+
+    states = {key: ti.state for key, ti in run.task_instances.items()}
+    assert states[("video.generate", 1)] == "failed"
+    assert states[("video.copy", 1)] == "upstream_failed"
+    for row in (0, 2):
+        generated = run.xcom("video.generate", map_index=row)
+        copied = run.xcom("video.copy", map_index=row)
+        assert generated["request"]["input"]["prompt"] == prompts[row]
+        assert copied["wan_task_id"] == generated["task_id"]  # its own row's video, not the list
+        head = s3.head_object(Bucket=bucket, Key=copied["key"])
+        assert head["Metadata"]["wan-task-id"] == generated["task_id"]
+    assert [wan_emulator.create_count(prompt=p, include_refused=True) for p in prompts] == [1, 1, 1]
+
+
+def test_generation_alone_names_the_task_and_a_list_of_results_is_refused(
+    wan: WanHook, wan_emulator: WanEmulator, s3: Any, bucket: str
+) -> None:
+    wan_task_id = finished_task(wan, wan_emulator)
+    generation = {"task_id": wan_task_id, "request": {"model": "wan2.6-t2v", "input": {"prompt": "a fox"}}}
+
+    copied = run_copy(
+        WanVideoToS3Operator(task_id="copy", generation=generation, s3_bucket=bucket, s3_key=KEY)
+    )
+
+    assert copied["wan_task_id"] == wan_task_id
+    assert s3.head_object(Bucket=bucket, Key=KEY)["Metadata"]["wan-request-sha256"] == request_sha256(
+        generation["request"]
+    )
+    every_row = WanVideoToS3Operator(task_id="copy", generation=[generation, generation], s3_bucket=bucket)
+    with pytest.raises(AirflowFailException, match="Invalid generation='a list of 2 results': one task's"):
+        run_copy(every_row)
+    with pytest.raises(WanValidationError, match="Invalid wan_task_id=None: a Wan task id"):
+        WanVideoToS3Operator(task_id="copy", s3_bucket=bucket)
