@@ -12,9 +12,11 @@ WORKERS ?= 4
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)
 DEMO_STAMP := $(VENV)/.installed-demo-$(AIRFLOW_VERSION)
+# Bytecode is compiled at install: every Airflow process a test starts then imports from .pyc files,
+# even where PYTHONDONTWRITEBYTECODE is set (a cold Airflow import costs seconds without them).
 INSTALL = $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv && \
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[$(1)]" "apache-airflow==$(AIRFLOW_VERSION)" \
-		$(if $(CONSTRAINTS),--constraint $(CONSTRAINTS))
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[$(1)]" \
+		"apache-airflow==$(AIRFLOW_VERSION)" $(if $(CONSTRAINTS),--constraint $(CONSTRAINTS))
 QUICK := not deployment and not browser
 
 .PHONY: test check system-packages lint demo package-check clean
