@@ -35,7 +35,8 @@ myst_enable_extensions = ["deflist"]
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
-autodoc_inherit_docstrings = False  # an undocumented override (execute, poke) is left out, not given its base's text
+# An undocumented override (execute, poke) is left out rather than shown with its base class's text.
+autodoc_inherit_docstrings = False
 autodoc_default_options = {"show-inheritance": True}
 
 html_theme = "furo"
