@@ -11,8 +11,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_wan.api.errors import WanValidationError
 from airflow_provider_wan.api.pricing import Charge, ModelPrices, PriceTable, cost, parse_prices, price_table
+from airflow_provider_wan.exceptions import WanValidationError
 from airflow_provider_wan.hooks.connection import PRICES_EXTRA, WanSettings
 
 PRICES_OPTION = "prices"  # [wan] prices

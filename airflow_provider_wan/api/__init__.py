@@ -18,14 +18,6 @@ from airflow_provider_wan.api.endpoints import (
     resolve_region,
     task_path,
 )
-from airflow_provider_wan.api.errors import (
-    WanApiError,
-    WanError,
-    WanResponseError,
-    WanValidationError,
-    is_retryable,
-    is_transient_task_failure,
-)
 from airflow_provider_wan.api.families import REQUEST_TYPES, request_type_for
 from airflow_provider_wan.api.i2v import ImageToVideoMediaRequest, ImageToVideoRequest, uses_media_protocol
 from airflow_provider_wan.api.kf2v import KF2V_PATH, KeyframesToVideoRequest
@@ -55,6 +47,14 @@ from airflow_provider_wan.api.responses import (
     parse_task_page,
     parse_usage,
     redact_url,
+)
+from airflow_provider_wan.exceptions import (
+    WanApiError,
+    WanError,
+    WanResponseError,
+    WanValidationError,
+    is_retryable,
+    is_transient_task_failure,
 )
 
 __all__ = [

@@ -15,7 +15,6 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from airflow_provider_wan.api.checks import check_common, require_text, require_type
 from airflow_provider_wan.api.endpoints import CREATE_PATH
-from airflow_provider_wan.api.errors import WanValidationError
 from airflow_provider_wan.api.media import MediaInput, check_inputs, needs_oss_resolve
 from airflow_provider_wan.api.models import (
     DISPUTED,
@@ -25,6 +24,7 @@ from airflow_provider_wan.api.models import (
     unknown_model_warning,
 )
 from airflow_provider_wan.api.responses import parse_number
+from airflow_provider_wan.exceptions import WanValidationError
 
 Request = TypeVar("Request", bound="WanRequest")
 _INPUT_PARAMETER = re.compile(r"^(?P<field>\w+)(?:\[(?P<index>\d+)\](?:\.(?P<attribute>\w+))?)?$")

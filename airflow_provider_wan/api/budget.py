@@ -17,8 +17,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from airflow_provider_wan.api.errors import WanApiError, WanValidationError
 from airflow_provider_wan.api.pacing import MAX_RETRY_AFTER
+from airflow_provider_wan.exceptions import WanValidationError
 
 #: Query, cancel and list requests a second per account (the contract).
 VENDOR_TASK_API_RPS = 20.0
@@ -107,11 +107,6 @@ def parse_rate(text: str) -> float | None:
         raise WanValidationError(
             "task_api_rps", text, "a positive number of requests a second, or none"
         ) from None
-
-
-def is_throttled(error: WanApiError) -> bool:
-    """A 429 (``Throttling``, ``Throttling.RateQuota``, ...): slow down, never a reason to give up."""
-    return error.http_status == 429
 
 
 def account_key(base_url: str, api_key: str) -> str:

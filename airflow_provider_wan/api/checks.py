@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from airflow_provider_wan.api.errors import WanValidationError
+from airflow_provider_wan.exceptions import WanValidationError
 
 MAX_NEGATIVE_PROMPT = 500
 MAX_SEED = 2_147_483_647

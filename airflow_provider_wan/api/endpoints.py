@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from airflow_provider_wan.api.errors import WanValidationError
 from airflow_provider_wan.api.media import OSS_RESOLVE_HEADER
 from airflow_provider_wan.api.responses import TaskStatus
+from airflow_provider_wan.exceptions import WanValidationError
 
 DEFAULT_REGION = "ap-southeast-1"
 CREATE_PATH = "/services/aigc/video-generation/video-synthesis"

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
-from airflow_provider_wan.api.errors import WanValidationError
 from airflow_provider_wan.api.media import MB, MediaInput, MediaRule
 from airflow_provider_wan.api.media_models import I2V_MEDIA_MODELS, I2V_MODELS, MediaSpec
 from airflow_provider_wan.api.media_request import MediaListRequest, MediaRequest
+from airflow_provider_wan.exceptions import WanValidationError
 
 _MEDIA_VERSION = re.compile(r"^wanx?(?P<major>\d+)\.(?P<minor>\d+)-")
 

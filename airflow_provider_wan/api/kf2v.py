@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from airflow_provider_wan.api.errors import WanValidationError
 from airflow_provider_wan.api.i2v import image_rule
 from airflow_provider_wan.api.media import MB, MediaInput
 from airflow_provider_wan.api.media_models import KF2V_MODELS, MediaSpec
 from airflow_provider_wan.api.media_request import MediaRequest
+from airflow_provider_wan.exceptions import WanValidationError
 
 KF2V_PATH = "/services/aigc/image2video/video-synthesis"
 KF2V_IMAGE_RULE = image_rule(10 * MB)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_provider_wan.api.errors import WanValidationError
+from airflow_provider_wan.exceptions import WanValidationError
 
 MB = 1024 * 1024  # (assumed) the pages' "MB" read as MiB: the larger reading never refuses a valid input
 OSS_RESOLVE_HEADER = "X-DashScope-OssResourceResolve"

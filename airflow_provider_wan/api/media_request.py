@@ -8,11 +8,11 @@ from typing import Any, ClassVar
 
 from airflow_provider_wan.api.base import WanRequest
 from airflow_provider_wan.api.checks import check_duration, require_choice
-from airflow_provider_wan.api.errors import WanValidationError
 from airflow_provider_wan.api.media import MediaInput, MediaRule
 from airflow_provider_wan.api.media_models import MediaSpec, pixels_from_input
 from airflow_provider_wan.api.models import check_audio
 from airflow_provider_wan.api.request import OutputSpec
+from airflow_provider_wan.exceptions import WanValidationError
 
 
 @dataclass(frozen=True, kw_only=True)

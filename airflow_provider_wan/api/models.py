@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from airflow_provider_wan.api.checks import default_duration
-from airflow_provider_wan.api.errors import WanValidationError
+from airflow_provider_wan.exceptions import WanValidationError
 
 RESOLUTIONS = ("720P", "1080P")
 RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")

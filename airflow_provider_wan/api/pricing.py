@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_wan.api.errors import WanValidationError
 from airflow_provider_wan.api.models import SIZE_TIERS, BilledSound, resolve_in
 from airflow_provider_wan.api.responses import parse_number, sr_tier
+from airflow_provider_wan.exceptions import WanCostCapError, WanValidationError
 
 ANY_TIER = "*"
 TIERS = tuple(SIZE_TIERS)  # 480P, 720P, 1080P
@@ -263,16 +263,6 @@ def _output_seconds(request: Any) -> float | None:
         return duration
     spec = request.spec
     return float(spec.default_duration) if spec is not None else None
-
-
-class WanCostCapError(WanValidationError):
-    """A request (or a batch) whose estimate exceeds its cap, or cannot be checked against it: refused
-    before anything is sent, so nothing is billed."""
-
-    def __init__(self, parameter: str, cap: float, detail: str) -> None:
-        super().__init__(parameter, cap, detail)
-        self.cap = cap
-        self.args = (f"Refused before sending: {parameter}={cap:g}: {detail}",)
 
 
 def check_cap_value(parameter: str, value: Any) -> float | None:

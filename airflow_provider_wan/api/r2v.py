@@ -10,13 +10,13 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from airflow_provider_wan.api.checks import require_choice
-from airflow_provider_wan.api.errors import WanValidationError
 from airflow_provider_wan.api.i2v import image_rule
 from airflow_provider_wan.api.media import MB, SUFFIXES, MediaInput, MediaRule
 from airflow_provider_wan.api.media_models import R2V_MEDIA_MODELS, R2V_MODELS, MediaSpec, pixels_from_input
 from airflow_provider_wan.api.media_request import MediaListRequest, MediaRequest
 from airflow_provider_wan.api.models import RATIOS, WAN27_PIXELS, parse_pixels
 from airflow_provider_wan.api.request import OutputSpec
+from airflow_provider_wan.exceptions import WanValidationError
 
 MAX_REFERENCES = 5
 #: Seconds each reference video may bill, by how many share the 5-second input budget (V-RG's table).

@@ -8,7 +8,6 @@ from typing import ClassVar
 
 from airflow_provider_wan.api.base import WanRequest
 from airflow_provider_wan.api.checks import MAX_NEGATIVE_PROMPT, MAX_SEED, check_duration, require_type
-from airflow_provider_wan.api.errors import WanValidationError
 from airflow_provider_wan.api.media import MB, MediaInput, MediaRule
 from airflow_provider_wan.api.models import (
     MODELS,
@@ -21,6 +20,7 @@ from airflow_provider_wan.api.models import (
     makes_sound,
     parse_pixels,
 )
+from airflow_provider_wan.exceptions import WanValidationError
 
 __all__ = ["MAX_NEGATIVE_PROMPT", "MAX_SEED", "OutputSpec", "VideoRequest"]
 

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_provider_wan.api.errors import WanApiError, WanResponseError
 from airflow_provider_wan.api.models import SIZE_TIERS, WAN27_PIXELS, parse_pixels
+from airflow_provider_wan.exceptions import WanApiError, WanResponseError
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 _PIXELS = re.compile(r"^\s*(\d+)\s*\*\s*(\d+)\s*$")

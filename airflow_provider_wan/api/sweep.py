@@ -21,9 +21,9 @@ import math
 from collections.abc import Container, Iterable
 from typing import Any
 
-from airflow_provider_wan.api.errors import WanApiError, WanResponseError
 from airflow_provider_wan.api.reconcile import LIST_PAGE_SIZE
 from airflow_provider_wan.api.responses import TaskStatus
+from airflow_provider_wan.exceptions import WanApiError, WanResponseError
 
 #: The statuses a sweep lists, in this order: a task that moves from one to the next between the two
 #: list calls is seen in the first; one that ends in between is in neither and is read.

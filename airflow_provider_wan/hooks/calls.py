@@ -15,9 +15,7 @@ from airflow_provider_wan import metrics
 from airflow_provider_wan.api import (
     LIST_PATH,
     TaskPage,
-    WanApiError,
     WanRequest,
-    WanResponseError,
     WanTask,
     auth_headers,
     backoff_delay,
@@ -29,7 +27,14 @@ from airflow_provider_wan.api import (
     parse_task_page,
     task_path,
 )
-from airflow_provider_wan.api.budget import TokenBucket, is_throttled
+from airflow_provider_wan.api.budget import TokenBucket
+from airflow_provider_wan.exceptions import (
+    CONNECT_FAILED,
+    CONNECTION_LOST,
+    WanApiError,
+    WanCreateUncertainError,
+    WanResponseError,
+)
 from airflow_provider_wan.hooks.connection import WanSettings
 
 T = TypeVar("T")
@@ -41,33 +46,6 @@ class Log(Protocol):
     def warning(self, msg: Any, /, *args: Any) -> Any: ...
 
     def error(self, msg: Any, /, *args: Any) -> Any: ...
-
-
-# Codes of failures that produced no HTTP answer (``http_status`` None).
-CONNECT_FAILED = "ConnectFailed"  # the request never reached the service
-CONNECTION_LOST = "ConnectionLost"  # sent, then no (complete) answer: the service may have acted on it
-
-
-class WanCreateUncertainError(WanApiError):
-    """A create call that failed after reaching the service: a task may exist and be billed.
-
-    Never retried, so one submission cannot become two billed tasks.
-    """
-
-    def __init__(self, cause: WanApiError, *, model: str) -> None:
-        detail = f"{cause.code}: {cause.message}" if cause.code else cause.message
-        super().__init__(
-            f"the create call failed after it was sent ({detail}), so Wan may have accepted it and a "
-            f"{model} task may be running and billed. Not submitting again. Look for the task before "
-            f"resubmitting: WanHook.list_tasks(model_name={model!r}) lists the last 24 hours' tasks",
-            http_status=cause.http_status,
-            request_id=cause.request_id,
-        )
-        self.cause = cause
-
-    @property
-    def retryable(self) -> bool:
-        return False
 
 
 @dataclass(frozen=True)
@@ -135,13 +113,8 @@ def budget_for(call: WanCall[Any], settings: WanSettings) -> TokenBucket | None:
 
 def note_failure(budget: TokenBucket | None, error: WanApiError) -> None:
     """A 429 slows every caller of the account in this process, not only the one that met it."""
-    if budget is not None and is_throttled(error):
+    if budget is not None and error.throttled:
         budget.throttled(error.retry_after)
-
-
-def refused_cancel(error: WanApiError) -> bool:
-    """The service's answer to cancelling a task that is not PENDING (already cancelled, too)."""
-    return error.code == "UnsupportedOperation"
 
 
 def read_answer(

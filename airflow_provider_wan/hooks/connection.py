@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from airflow_provider_wan.api import WanValidationError, resolve_base_url
+from airflow_provider_wan.api import resolve_base_url
 from airflow_provider_wan.api.budget import (
     VENDOR_TASK_API_RPS,
     TokenBucket,
@@ -14,23 +14,16 @@ from airflow_provider_wan.api.budget import (
     account_key,
     check_rate,
 )
+from airflow_provider_wan.exceptions import WanConnectionError, WanValidationError
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
 CONN_TYPE = "wan"
 DEFAULT_CONN_ID = "wan_default"
+DEFAULT_AWS_CONN_ID = "aws_default"  # the Amazon provider's default: S3 inputs and destinations
 RPS_EXTRA = "task_api_rps"  # connection extra: this process's share of the account's task-API budget
 PRICES_EXTRA = "prices"  # connection extra: the account's prices (airflow_provider_wan.cost)
-
-
-class WanConnectionError(WanValidationError):
-    """A ``wan`` connection that cannot be used as configured (nothing was sent)."""
-
-    def __init__(self, conn_id: str, parameter: str, value: Any, allowed: str) -> None:
-        super().__init__(parameter, value, allowed)
-        self.conn_id = conn_id
-        self.args = (f"Connection {conn_id!r}: {self.args[0]}",)
 
 
 @dataclass(frozen=True)

@@ -22,14 +22,17 @@ from airflow_provider_wan.api import (
     WanTask,
     poll_delay,
 )
-from airflow_provider_wan.api.budget import is_throttled
-from airflow_provider_wan.api.pacing import VENDOR_POLL_INTERVAL
+from airflow_provider_wan.api.pacing import MAX_POLL_INTERVAL, POLL_INTERVAL, PROGRESS_LOG_INTERVAL
+from airflow_provider_wan.exceptions import (
+    WanConnectionError,
+    WanCreateUncertainError,
+    WanWaitTimeoutError,
+)
 from airflow_provider_wan.hooks import form
 from airflow_provider_wan.hooks.calls import (
     RetryPolicy,
     T,
     WanCall,
-    WanCreateUncertainError,
     budget_for,
     cancel_call,
     get_call,
@@ -37,13 +40,11 @@ from airflow_provider_wan.hooks.calls import (
     network_error,
     note_failure,
     read_answer,
-    refused_cancel,
     validated_create_call,
 )
 from airflow_provider_wan.hooks.connection import (
     CONN_TYPE,
     DEFAULT_CONN_ID,
-    WanConnectionError,
     WanSettings,
     settings_from_connection,
 )
@@ -63,18 +64,6 @@ __all__ = [
 HOOK_NAME = "Alibaba Wan"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
-PROGRESS_LOG_INTERVAL = 60.0  # while waiting, log on each status change and at least this often
-
-
-class WanWaitTimeoutError(WanError, TimeoutError):
-    """A task still not finished when ``wait_for_task`` gave up; it may still be running (and billed)."""
-
-    def __init__(self, task: WanTask, waited: float) -> None:
-        super().__init__(
-            f"Wan task {task.task_id} is still {task.status.value} after {waited:.0f} s; "
-            "cancel it with WanHook.cancel_task while it is PENDING, or keep waiting"
-        )
-        self.task = task
 
 
 class _WanBaseHook(BaseHook):
@@ -155,7 +144,7 @@ class WanHook(_WanBaseHook):
         try:
             self._call(cancel_call(task_id))
         except WanApiError as error:
-            if not refused_cancel(error) or self.get_task(task_id).status is not TaskStatus.CANCELED:
+            if not error.not_pending or self.get_task(task_id).status is not TaskStatus.CANCELED:
                 raise
         self.log.info("Cancelled Wan task %s", task_id)
 
@@ -167,9 +156,9 @@ class WanHook(_WanBaseHook):
         self,
         task_id: str,
         *,
-        poll_interval: float = 5.0,
+        poll_interval: float = POLL_INTERVAL,
         timeout: float = 3 * 3600.0,
-        max_poll_interval: float = VENDOR_POLL_INTERVAL,
+        max_poll_interval: float = MAX_POLL_INTERVAL,
     ) -> WanTask:
         """Poll until the task ends (any terminal status is returned, failures included).
 
@@ -183,7 +172,7 @@ class WanHook(_WanBaseHook):
             try:
                 task = self.get_task(task_id)
             except WanApiError as error:
-                if not is_throttled(error) or time.monotonic() - started >= timeout:
+                if not error.throttled or time.monotonic() - started >= timeout:
                     raise
                 self.log.warning(
                     "Wan throttled the check of task %s; checking again after the pause", task_id
@@ -299,7 +288,7 @@ class WanAsyncHook(_WanBaseHook):
         try:
             await self._call(cancel_call(task_id))
         except WanApiError as error:
-            if not refused_cancel(error) or (await self.get_task(task_id)).status is not TaskStatus.CANCELED:
+            if not error.not_pending or (await self.get_task(task_id)).status is not TaskStatus.CANCELED:
                 raise
         self.log.info("Cancelled Wan task %s", task_id)
 

@@ -16,6 +16,7 @@ from airflow.providers.common.compat.sdk import BaseOperator
 from airflow_provider_wan.api import WanValidationError
 from airflow_provider_wan.api.pricing import Charge, PriceTable, check_cap_value, check_caps, estimate
 from airflow_provider_wan.exceptions import WanTaskFinalError
+from airflow_provider_wan.hooks.connection import DEFAULT_CONN_ID
 from airflow_provider_wan.operators.values import parameter_root
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class WanBatchBudgetCheckOperator(BaseOperator):
         video_operator: type[WanGenerationOperator] | None = None,
         max_cost: float | None = None,
         max_billed_seconds: float | None = None,
-        wan_conn_id: str = "wan_default",
+        wan_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)

@@ -20,8 +20,10 @@ from airflow_provider_wan.api import (
 )
 from airflow_provider_wan.api.media_request import MediaListRequest
 from airflow_provider_wan.api.models import did_you_mean, resolve_in
+from airflow_provider_wan.api.pacing import MAX_CONSECUTIVE_ERRORS, MAX_POLL_INTERVAL, POLL_INTERVAL
 from airflow_provider_wan.api.reconcile import request_fingerprint
-from airflow_provider_wan.exceptions import WanTaskError, WanTaskFinalError, with_model_hint
+from airflow_provider_wan.exceptions import TransferRefused, WanTaskError, WanTaskFinalError, with_model_hint
+from airflow_provider_wan.hooks.connection import DEFAULT_AWS_CONN_ID, DEFAULT_CONN_ID
 from airflow_provider_wan.operators import inputs
 from airflow_provider_wan.operators.arguments import OperatorArguments
 from airflow_provider_wan.operators.submission import STATE_KEY, SubmitsOnce
@@ -29,7 +31,6 @@ from airflow_provider_wan.operators.values import coerce, is_set, is_templated, 
 from airflow_provider_wan.operators.video_destination import VideoDestination
 from airflow_provider_wan.operators.waiting import task_view
 from airflow_provider_wan.plugins.links import WanVideoLink
-from airflow_provider_wan.transfers.errors import TransferRefused
 from airflow_provider_wan.transfers.landing import (
     DEFAULT_ASSET_ALIAS,
     DEFAULT_MAX_BYTES,
@@ -177,15 +178,15 @@ class WanGenerationOperator(SubmitsOnce):
         self,
         *,
         model: str,
-        wan_conn_id: str = "wan_default",
-        aws_conn_id: str | None = "aws_default",
+        wan_conn_id: str = DEFAULT_CONN_ID,
+        aws_conn_id: str | None = DEFAULT_AWS_CONN_ID,
         input_url_expires_in: int = 3600,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         wait_for_completion: bool = True,
-        poll_interval: float = 2.0,
-        max_poll_interval: float = 15.0,
+        poll_interval: float = POLL_INTERVAL,
+        max_poll_interval: float = MAX_POLL_INTERVAL,
         timeout: float | timedelta = 3600.0,
-        max_consecutive_errors: int = 5,
+        max_consecutive_errors: int = MAX_CONSECUTIVE_ERRORS,
         max_cost: float | None = None,
         max_billed_seconds: float | None = None,
         destination: str | None = None,

@@ -49,7 +49,7 @@ class SubmitsOnce(WaitsForTask):
         matching (nor nearly matching) task turns up is it sent once more. A second lost answer fails the
         try as retryable: the retry reconciles again from the recorded intent.
         """
-        from airflow_provider_wan.hooks.wan import WanCreateUncertainError
+        from airflow_provider_wan.exceptions import WanCreateUncertainError
 
         to_send = self._ready_to_send(context, request)
         intent = Intent(self._fingerprint(request), time.time())
@@ -75,7 +75,7 @@ class SubmitsOnce(WaitsForTask):
                 sent += 1
 
     def _create(self, context: Context, store: Any, request: WanRequest, record: dict[str, Any]) -> WanTask:
-        from airflow_provider_wan.hooks.wan import WanCreateUncertainError
+        from airflow_provider_wan.exceptions import WanCreateUncertainError
 
         try:
             task = self.hook.create_task(request)

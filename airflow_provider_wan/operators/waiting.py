@@ -139,7 +139,7 @@ class WaitsForTask(DefersToWanTrigger):
 
     def _wait(self, context: Context, wan_task_id: str) -> WanTask:
         """Poll in the worker until the task succeeds; its failure, or the limit, raises."""
-        from airflow_provider_wan.hooks.wan import WanWaitTimeoutError
+        from airflow_provider_wan.exceptions import WanWaitTimeoutError
 
         limit, name = self._wait_limit()
         try:
@@ -181,12 +181,12 @@ class WaitsForTask(DefersToWanTrigger):
         Best effort, on the way out of a failing or killed try: one retry at most, not the hook's five.
         """
         from airflow_provider_wan.hooks.wan import WanHook
-        from airflow_provider_wan.triggers.wan import cancel_refused
+        from airflow_provider_wan.triggers.wan import why_not_cancelled
 
         try:
             WanHook(self.wan_conn_id, max_retries=1).cancel_task(wan_task_id)
         except WanApiError as error:
-            self.log.warning(cancel_refused(wan_task_id, error))
+            self.log.warning(why_not_cancelled(wan_task_id, error))
             return False
         return True
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wan.api.responses import parse_number
+from airflow_provider_wan.compat import run_records
 from airflow_provider_wan.cost import ESTIMATE_KEY
 from airflow_provider_wan.hooks.connection import DEFAULT_CONN_ID
 from airflow_provider_wan.operators.submission import CLAIM_KEY
@@ -163,40 +164,8 @@ class RunVideos:
 
 def load_run(session: Session, dag_id: str, run_id: str) -> RunVideos | None:
     """The run's videos from its task instances, XComs and rendered fields (None: no such run)."""
-    from airflow.models.dagrun import DagRun
-    from airflow.models.renderedtifields import RenderedTaskInstanceFields as Rendered
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.models.xcom import XComModel
-    from sqlalchemy import select
-
-    found = session.scalar(select(DagRun.id).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
-    if found is None:
-        return None
-    states = {
-        (row.task_id, row.map_index): row.state
-        for row in session.execute(
-            select(TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state).where(
-                TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id
-            )
-        )
-    }
-    records = {
-        (row.task_id, row.map_index, row.key): XComModel.deserialize_value(row)
-        for row in session.execute(
-            select(XComModel.task_id, XComModel.map_index, XComModel.key, XComModel.value).where(
-                XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.key.in_(RECORD_KEYS)
-            )
-        )
-    }
-    rendered = {
-        (row.task_id, row.map_index): row.rendered_fields
-        for row in session.execute(
-            select(Rendered.task_id, Rendered.map_index, Rendered.rendered_fields).where(
-                Rendered.dag_id == dag_id, Rendered.run_id == run_id
-            )
-        )
-    }
-    return assemble(dag_id, run_id, states, records, rendered)
+    found = run_records(session, dag_id, run_id, RECORD_KEYS)
+    return None if found is None else assemble(dag_id, run_id, *found)
 
 
 def assemble(

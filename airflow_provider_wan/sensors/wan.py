@@ -13,7 +13,9 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_wan.api import TaskStatus, WanApiError, WanValidationError
+from airflow_provider_wan.api.pacing import MAX_CONSECUTIVE_ERRORS
 from airflow_provider_wan.exceptions import WanTaskFinalError, call_error, task_error
+from airflow_provider_wan.hooks.connection import DEFAULT_CONN_ID
 from airflow_provider_wan.operators.waiting import DefersToWanTrigger, task_view
 
 if TYPE_CHECKING:
@@ -45,9 +47,9 @@ class WanTaskSensor(DefersToWanTrigger, BaseSensorOperator):
         self,
         *,
         wan_task_id: str,
-        wan_conn_id: str = "wan_default",
+        wan_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        max_consecutive_errors: int = 5,
+        max_consecutive_errors: int = MAX_CONSECUTIVE_ERRORS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)

@@ -26,6 +26,8 @@ from typing import Any
 
 import pluggy
 
+from airflow_provider_wan.compat import listener_manager, serialize_dag, task_instances
+
 _hookimpl = pluggy.HookimplMarker("airflow")
 _migrated: set[Path] = set()  # homes whose database this process has migrated
 _templates: set[Path] = set()  # migrated templates this process copied from
@@ -134,23 +136,12 @@ class WanAirflow:
         self, dag: Any, conf: Mapping[str, Any] | None = None, *, logical_date: datetime | None = None
     ) -> WanDagRun:
         """Like :meth:`run`, but returns a failed run too (for tests that expect the failure)."""
-        from airflow.models.taskinstance import TaskInstance
-        from airflow.utils.session import create_session
-        from sqlalchemy import select
-
         self.migrate()
         _logs_to_current_stdout()
-        _serialize(dag)
+        serialize_dag(dag)
         with _collect_errors() as errors:
             dag_run = dag.test(run_conf=dict(conf) if conf is not None else None, logical_date=logical_date)
-        with create_session() as session:
-            found = session.scalars(
-                select(TaskInstance).where(
-                    TaskInstance.dag_id == dag.dag_id, TaskInstance.run_id == dag_run.run_id
-                )
-            )
-            tis = {(ti.task_id, ti.map_index): ti for ti in found}
-            session.expunge_all()
+        tis = task_instances(dag.dag_id, dag_run.run_id)
         return WanDagRun(dag.dag_id, dag_run.run_id, str(dag_run.state), tis, errors)
 
 
@@ -196,21 +187,6 @@ def _migrate(home: Path, env: dict[str, str]) -> None:
         raise RuntimeError(f"airflow db migrate failed in {home}:\n{done.stderr[-3000:]}")
 
 
-def _serialize(dag: Any) -> None:
-    """Write ``dag`` to the metadata DB as the DAG processor does (``dag.test()`` runs from there)."""
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.collection import update_dag_parsing_results_in_db
-    from airflow.serialization.serialized_objects import LazyDeserializedDAG
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        DagBundlesManager().sync_bundles_to_db(session=session)
-    with create_session() as session:
-        update_dag_parsing_results_in_db(
-            "dags-folder", None, [LazyDeserializedDAG.from_dag(dag)], {}, None, set(), session=session
-        )
-
-
 class _TaskErrors:
     """An Airflow listener keeping each failed task's exception (``dag.test()`` only logs it)."""
 
@@ -225,13 +201,8 @@ class _TaskErrors:
 
 @contextmanager
 def _collect_errors() -> Iterator[dict[tuple[str, int], BaseException]]:
-    try:
-        from airflow.sdk.listener import get_listener_manager
-    except ImportError:  # Airflow 3.1: one listener manager for the task SDK and the core
-        from airflow.listeners.listener import get_listener_manager  # type: ignore[assignment]
-
     listener = _TaskErrors()
-    manager = get_listener_manager()
+    manager = listener_manager()
     manager.add_listener(listener)
     try:
         yield listener.errors

@@ -137,7 +137,7 @@ def wan_emulator(wan_emulator_server: WanEmulator) -> WanEmulator:
 def wan_connection(wan_emulator: WanEmulator, monkeypatch: pytest.MonkeyPatch) -> str:
     connection = {"conn_type": "wan", "host": wan_emulator.base_url, "password": wan_emulator.api_key}
     monkeypatch.setenv("AIRFLOW_CONN_WAN_DEFAULT", json.dumps(connection))
-    return "wan_default"
+    return "wan_default"  # the hooks' DEFAULT_CONN_ID (this plugin imports only the standard library)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import urllib3
 
 from airflow_provider_wan import __version__
 from airflow_provider_wan.api import backoff_delay
-from airflow_provider_wan.transfers.errors import DownloadInterrupted, TransferError, TransferRefused
+from airflow_provider_wan.exceptions import DownloadInterrupted, TransferError, TransferRefused
 from airflow_provider_wan.transfers.host_policy import VideoHostPolicy, redact_url
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from airflow_provider_wan.api import WanValidationError, is_vendor_storage_host, redact_url
-from airflow_provider_wan.transfers.errors import TransferRefused
+from airflow_provider_wan.exceptions import TransferRefused
 
 __all__ = ["VideoHostPolicy", "redact_url"]  # redact_url lives in the contract module; kept importable here
 

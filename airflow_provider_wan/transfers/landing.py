@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 GiB = 1024**3
 DEFAULT_ASSET_ALIAS = "wan_videos"
 DEFAULT_MAX_BYTES = 2 * GiB
-MAX_SEALABLE_BYTES = 5 * GiB  # S3's CopyObject limit; the copy in place is how the checksum is sealed
+MAX_OBJECT_BYTES = 5 * 1024 * GiB  # S3's largest object
 # What the object's metadata tells about the Wan task that made it, by the name the results use.
 _MADE_BY = {
     TASK_ID_METADATA: "task_id",
@@ -72,7 +72,7 @@ class LandingOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "allowed_hosts", VideoHostPolicy.validate_allowed_hosts(self.allowed_hosts))
-        _whole_number("max_bytes", self.max_bytes, 1, MAX_SEALABLE_BYTES, "(the most S3's CopyObject takes)")
+        _whole_number("max_bytes", self.max_bytes, 1, MAX_OBJECT_BYTES, "(S3's largest object)")
         _whole_number("download_retries", self.download_retries, 0, 100)
 
     @property

@@ -10,8 +10,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_wan.exceptions import DownloadInterrupted, IntegrityError, TransferRefused
 from airflow_provider_wan.transfers.download import VideoDownload
-from airflow_provider_wan.transfers.errors import DownloadInterrupted, IntegrityError, TransferRefused
 from airflow_provider_wan.transfers.multipart import DEFAULT_PART_SIZE, MultipartUpload, part_size_for
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_wan.api import WanValidationError, check_task_id
-from airflow_provider_wan.exceptions import WanTaskFinalError
+from airflow_provider_wan.exceptions import TransferRefused, WanTaskFinalError
+from airflow_provider_wan.hooks.connection import DEFAULT_AWS_CONN_ID, DEFAULT_CONN_ID
 from airflow_provider_wan.hooks.wan import WanHook
 from airflow_provider_wan.plugins.links import WanVideoLink
 from airflow_provider_wan.transfers.destination import check_destination, default_s3_key
-from airflow_provider_wan.transfers.errors import TransferRefused
 from airflow_provider_wan.transfers.landing import (
     DEFAULT_ASSET_ALIAS,
     DEFAULT_MAX_BYTES,
@@ -101,8 +101,8 @@ class WanVideoToS3Operator(BaseOperator):
         wan_task_id: str | None = None,
         s3_bucket: str | None = None,
         s3_key: str | None = None,
-        wan_conn_id: str = "wan_default",
-        aws_conn_id: str | None = "aws_default",
+        wan_conn_id: str = DEFAULT_CONN_ID,
+        aws_conn_id: str | None = DEFAULT_AWS_CONN_ID,
         replace: bool = False,
         encrypt: bool = False,
         acl_policy: str | None = None,
@@ -265,7 +265,7 @@ class WanS3DestinationCheckOperator(BaseOperator):
         *,
         s3_bucket: str,
         s3_key_prefix: str = "wan/",
-        aws_conn_id: str | None = "aws_default",
+        aws_conn_id: str | None = DEFAULT_AWS_CONN_ID,
         encrypt: bool = False,
         acl_policy: str | None = None,
         verify: str | bool | None = None,

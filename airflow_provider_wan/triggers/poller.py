@@ -42,7 +42,6 @@ from airflow_provider_wan.api import (
     backoff_delay,
     poll_delay,
 )
-from airflow_provider_wan.api.budget import is_throttled
 from airflow_provider_wan.api.sweep import (
     IN_FLIGHT,
     SweepHealth,
@@ -243,7 +242,7 @@ class AccountPoller:
                     listed.update((row.task_id, row) for row in page.tasks if row.status is status)
                     page_no, last_page = page_no + 1, page.total_page
         except WanApiError as error:
-            if is_throttled(error):
+            if error.throttled:
                 return True  # the same checks again, once the budget's pause is over
             self._list_failed(error, watching)
             return False
@@ -288,7 +287,7 @@ class AccountPoller:
                 try:
                     task = await self._send(hook.get_task(wan_task_id))
                 except WanApiError as error:
-                    if not is_throttled(error):
+                    if not error.throttled:
                         self._failed(waiting, error)
                     return
             now = time.monotonic()

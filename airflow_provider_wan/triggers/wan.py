@@ -10,19 +10,21 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_wan import metrics
 from airflow_provider_wan.api import TaskStatus, WanApiError, WanError, WanTask, WanValidationError
+from airflow_provider_wan.api.pacing import (
+    MAX_CONSECUTIVE_ERRORS,
+    MAX_POLL_INTERVAL,
+    POLL_INTERVAL,
+    PROGRESS_LOG_INTERVAL,
+)
+from airflow_provider_wan.compat import task_instance_state, triggers_have_on_kill
 from airflow_provider_wan.exceptions import WanTaskError, WanTaskFinalError, task_error
+from airflow_provider_wan.hooks.connection import DEFAULT_CONN_ID
 from airflow_provider_wan.triggers.poller import Watch, account_poller, polling_hook
 
 #: The only statuses a WanTaskTrigger event carries; anything else is refused by :func:`check_event`.
 EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
-PROGRESS_LOG_INTERVAL = 60.0  # seconds between "still waiting" lines while the status does not change
-NOT_PENDING_CODE = "UnsupportedOperation"  # the service's answer to cancelling a task that is not PENDING
-DEFAULT_POLL_INTERVAL = 2.0
-DEFAULT_MAX_POLL_INTERVAL = 15.0
-DEFAULT_MAX_CONSECUTIVE_ERRORS = 5
 DEFERRED = "deferred"  # the task instance state of a task waiting for its trigger
-# Airflow 3.3+ (apache/airflow#65590) calls a trigger's on_kill when a user acts on its task instance.
-AIRFLOW_CALLS_ON_KILL = hasattr(BaseTrigger, "on_kill")
+AIRFLOW_CALLS_ON_KILL = triggers_have_on_kill()
 
 
 class WanTaskTrigger(BaseTrigger):
@@ -55,10 +57,10 @@ class WanTaskTrigger(BaseTrigger):
         self,
         wan_task_id: str,
         deadline: float,
-        wan_conn_id: str = "wan_default",
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
-        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+        wan_conn_id: str = DEFAULT_CONN_ID,
+        poll_interval: float = POLL_INTERVAL,
+        max_poll_interval: float = MAX_POLL_INTERVAL,
+        max_consecutive_errors: int = MAX_CONSECUTIVE_ERRORS,
     ) -> None:
         super().__init__()
         if poll_interval <= 0 or max_poll_interval < poll_interval:
@@ -198,41 +200,9 @@ class WanTaskTrigger(BaseTrigger):
         try:
             await polling_hook(self.wan_conn_id).cancel_task(self.wan_task_id)
         except WanError as error:
-            self.log.warning(cancel_refused(self.wan_task_id, error))
+            self.log.warning(why_not_cancelled(self.wan_task_id, error))
         else:
             self.log.info("Cancelled Wan task %s", self.wan_task_id)
-
-
-async def task_instance_state(ti: Any) -> str | None:
-    """The state Airflow holds for the trigger's task instance, asked from the triggerer (async-safe).
-
-    Raises :class:`LookupError` when it cannot be told (no task instance, no supervisor to ask, or no
-    such task instance in the answer); ``None`` is a real state (cleared, not yet scheduled).
-    """
-    if ti is None or not getattr(ti, "run_id", None):
-        raise LookupError("the trigger does not know its task instance")
-    from airflow.sdk.execution_time import task_runner
-    from airflow.sdk.execution_time.comms import GetTaskStates, TaskStatesResult
-
-    comms = getattr(task_runner, "SUPERVISOR_COMMS", None)
-    if comms is None or not hasattr(comms, "asend"):
-        raise LookupError("no Airflow supervisor to ask for the task instance's state")
-    map_index = getattr(ti, "map_index", -1)
-    map_index = -1 if map_index is None else int(map_index)
-    try:
-        answer = await comms.asend(
-            GetTaskStates(dag_id=ti.dag_id, task_ids=[ti.task_id], run_ids=[ti.run_id], map_index=map_index)
-        )
-    except Exception as error:  # the supervisor channel failed: the state is not known
-        raise LookupError(f"asking Airflow for the task instance's state failed: {error!r}") from error
-    if not isinstance(answer, TaskStatesResult):
-        raise LookupError(f"Airflow answered {type(answer).__name__} when asked for the task's state")
-    key = ti.task_id if map_index < 0 else f"{ti.task_id}_{map_index}"
-    states = answer.task_states.get(ti.run_id) or {}
-    if key not in states:
-        raise LookupError(f"Airflow does not know task instance {key} of run {ti.run_id}")
-    state = states[key]
-    return None if state is None else str(getattr(state, "value", state))
 
 
 class _Progress:
@@ -255,9 +225,9 @@ class _Progress:
         self.logged_at = now
 
 
-def cancel_refused(wan_task_id: str, error: WanError) -> str:
+def why_not_cancelled(wan_task_id: str, error: WanError) -> str:
     """Why a best-effort cancel did nothing (the service cancels only ``PENDING`` tasks)."""
-    if getattr(error, "code", None) == NOT_PENDING_CODE:
+    if isinstance(error, WanApiError) and error.not_pending:
         return f"Wan task {wan_task_id} is no longer PENDING, so it cannot be cancelled; it runs to its end"
     return f"Could not cancel Wan task {wan_task_id}: {error}"
 

@@ -2,12 +2,12 @@
 
 One real deployment (API server, scheduler, dag-processor, triggerer; the simple auth manager with a
 login, an admin and a user without any role), the ``wan-emulator`` command and a ``moto_server``, runs
-three DAGs: the batch example with five prompts (five mapped videos, copied to S3), the text-to-video
-example with a prompt Wan's moderation refuses, and a DAG whose video is never copied (it plays from
-Wan). A person logs in, opens a task's "Wan video" tab and a run's "Wan videos" gallery, and the
-``<video>`` elements must really play: a duration near the requested one, a current time that moves,
-decoded sound. Pages without a token, or for a user who may not read the DAG, are refused. Screenshots
-go to ``.artifacts/browser/``.
+four DAGs: the batch example with five prompts (five mapped videos, each landed in S3 by its own task),
+the text-to-video example with a prompt Wan's moderation refuses, a DAG whose video is never copied (it
+plays from Wan) and one whose video a separate ``WanVideoToS3Operator`` copies. A person logs in, opens
+a task's "Wan video" tab and a run's "Wan videos" gallery, and the ``<video>`` elements must really
+play: a duration near the requested one, a current time that moves, decoded sound. Pages without a
+token, or for a user who may not read the DAG, are refused. Screenshots go to ``.artifacts/browser/``.
 """
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ DAG_FILES = [
     ROOT / "example_dags" / "example_wan_batch.py",
     ROOT / "example_dags" / "example_wan_text_to_video.py",
     Path(__file__).parent / "dags" / "wan_video_only.py",
+    Path(__file__).parent / "dags" / "wan_video_copied.py",
 ]
-BATCH, SINGLE, AT_WAN_ONLY = "example_wan_batch", "example_wan_text_to_video", "wan_video_only"
+BATCH, SINGLE = "example_wan_batch", "example_wan_text_to_video"
+AT_WAN_ONLY, COPIED = "wan_video_only", "wan_video_copied"
 PROMPTS = [
     "A fox <b>leaps</b> & lands in fresh snow",
     "Rain runs down a café window at night",
@@ -47,6 +49,7 @@ PROMPTS = [
     "A candle flickers in a dark room",
 ]
 REFUSED_PROMPT = "A [[blocked]] street at night"
+COPIED_PROMPT = "A paper lantern rises over a river at night"  # tests/browser/dags/wan_video_copied.py
 SECONDS = 2
 PRICE = 0.1  # USD a second at 720P
 PRICES = {"wan2.6-t2v": {"currency": "USD", "720P": PRICE, "1080P": 0.15}}
@@ -113,16 +116,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         s3.create_bucket(Bucket=BUCKET)
         airflow.start()
         airflow.set_pool("wan_api", 5)
-        airflow.wait_for_dags([BATCH, SINGLE, AT_WAN_ONLY])
+        airflow.wait_for_dags([BATCH, SINGLE, AT_WAN_ONLY, COPIED])
         size = {"size": "1280*720", "duration": SECONDS}
         runs = {
             BATCH: airflow.trigger(BATCH, {"prompts": PROMPTS, **size}),
             SINGLE: airflow.trigger(SINGLE, {"prompt": REFUSED_PROMPT, **size}),
             AT_WAN_ONLY: airflow.trigger(AT_WAN_ONLY),
+            COPIED: airflow.trigger(COPIED),
         }
         airflow.wait_for_run(BATCH, runs[BATCH], RUN_TIMEOUT)
         assert airflow.wait_for_run(SINGLE, runs[SINGLE], RUN_TIMEOUT, require_success=False) == "failed"
         airflow.wait_for_run(AT_WAN_ONLY, runs[AT_WAN_ONLY], RUN_TIMEOUT)
+        airflow.wait_for_run(COPIED, runs[COPIED], RUN_TIMEOUT)
         yield Stack(airflow, RemoteEmulator(emulator_url, API_KEY), runs, passwords)
     finally:
         airflow.stop()
@@ -197,14 +202,21 @@ def assert_plays(video: Locator, seconds: float) -> None:
     assert state["audio"] > 0, state
 
 
+def stored_at(uri: str, by: str) -> re.Pattern[str]:
+    """The "Stored at" row of an object the page can play: its URI, a download link (with Airflow 3.1's
+    note after it), and the task instance that wrote it."""
+    return re.compile(rf"^{re.escape(uri)} \(download.*\) by {re.escape(by)}$")
+
+
 def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=ARTIFACTS / name)
 
 
 def test_task_tab_plays_the_video_beside_its_prompt_cost_and_key(page: Page, stack: Stack) -> None:
+    """A generation that landed its own video (``destination=``) plays that object from S3."""
     generated = stack.xcom(BATCH, "generate_video", map_index=0)
-    copied = stack.xcom(BATCH, "copy_to_s3", map_index=0)
+    assert generated["landed"] == "copied"
     log_in(page, stack, "admin")
 
     frame = open_tab(page, stack.ui(BATCH, "/tasks/generate_video/mapped/0"), "Wan video")
@@ -219,14 +231,17 @@ def test_task_tab_plays_the_video_beside_its_prompt_cost_and_key(page: Page, sta
     expect(facts.locator("dt:text-is('Estimate') + dd")).to_have_text(cost)
     expect(facts.locator("dt:text-is('Billed seconds') + dd")).to_have_text(str(SECONDS))
     expect(facts).to_contain_text(f"{generated['task_id']} (SUCCEEDED)")
-    expect(facts).to_contain_text(str(copied["s3_uri"]))
+    expect(facts.locator("dt:text-is('Stored at') + dd")).to_have_text(
+        stored_at(str(generated["s3_uri"]), "generate_video[0]")
+    )
+    expect(frame.locator("body")).to_contain_text(f"Playing from the copy at {generated['s3_uri']}")
     assert_plays(frame.locator("video"), SECONDS)
     screenshot(page, "wan-video-tab.png")
 
     # The download link hands over the S3 object itself, as an attachment. Airflow 3.1 frames a tab
     # without leave to start downloads: there the page says how to use the link instead.
     download = frame.get_by_role("link", name="download")
-    filename = str(copied["key"]).rsplit("/", 1)[-1]
+    filename = str(generated["key"]).rsplit("/", 1)[-1]
     if "allow-downloads" in str(page.locator("iframe[title='Wan video']").get_attribute("sandbox")):
         with page.expect_download() as downloaded:
             download.click()
@@ -241,14 +256,30 @@ def test_task_tab_plays_the_video_beside_its_prompt_cost_and_key(page: Page, sta
 
 
 def test_copy_task_tab_plays_its_own_object(page: Page, stack: Stack) -> None:
-    copied = stack.xcom(BATCH, "copy_to_s3", map_index=3)
+    """A separate ``WanVideoToS3Operator``'s tab: the video it copied, from its object, made by the
+    generation it names."""
+    generated = stack.xcom(COPIED, "generate_video")
+    copied = stack.xcom(COPIED, "copy_to_s3")
+    assert copied["wan_task_id"] == generated["task_id"]
+    assert "s3_uri" not in generated  # no destination: the copy is the only object
     log_in(page, stack, "admin")
 
-    frame = open_tab(page, stack.ui(BATCH, "/tasks/copy_to_s3/mapped/3"), "Wan video")
+    frame = open_tab(page, stack.ui(COPIED, "/tasks/copy_to_s3"), "Wan video")
 
-    expect(frame.locator("dl")).to_contain_text(PROMPTS[3])
-    expect(frame.locator("dl")).to_contain_text(str(copied["s3_uri"]))
-    expect(frame.get_by_role("link", name="generate_video[3]")).to_be_visible()
+    facts = frame.locator("dl")
+    expect(facts).to_contain_text(COPIED_PROMPT)
+    expect(facts).to_contain_text(f"{generated['task_id']} (SUCCEEDED)")
+    expect(facts.locator("dt:text-is('Stored at') + dd")).to_have_text(
+        stored_at(str(copied["s3_uri"]), "copy_to_s3")
+    )
+    expect(facts.locator("dt:text-is('Made by') + dd")).to_have_text("generate_video")
+    expect(frame.locator("body")).to_contain_text(f"Playing from the copy at {copied['s3_uri']}")
+    assert_plays(frame.locator("video"), SECONDS)
+
+    # The generation's own tab plays the same copy.
+    frame.get_by_role("link", name="generate_video", exact=True).click()
+    expect(frame.locator("h1")).to_have_text(f"generate_video: Wan task {generated['task_id']}")
+    expect(frame.locator("body")).to_contain_text(f"Playing from the copy at {copied['s3_uri']}")
     assert_plays(frame.locator("video"), SECONDS)
 
 
@@ -332,7 +363,7 @@ def test_the_operators_extra_link_opens_the_tab(page: Page, stack: Stack) -> Non
     signed for a video."""
     for dag_id, task_id, map_index in (
         (BATCH, "generate_video", 2),
-        (BATCH, "copy_to_s3", 2),
+        (COPIED, "copy_to_s3", -1),
         (SINGLE, "generate_video", -1),
     ):
         run = quote(stack.runs[dag_id], safe="")
@@ -342,20 +373,26 @@ def test_the_operators_extra_link_opens_the_tab(page: Page, stack: Stack) -> Non
         assert links == {"Wan video": stack.ui(dag_id, f"/tasks/{task_id}{mapped}/plugin/wan-video")}
     log_in(page, stack, "admin")
 
-    page.goto(stack.ui(BATCH, "/tasks/copy_to_s3/mapped/2/details"))
-    link = page.locator(f"a[href^='{stack.airflow.api_url}']", has_text="Wan video")
-    if link.get_attribute("target") == "_blank":  # Airflow 3.1 opens extra links in a new tab
-        with page.expect_popup() as popup:
+    for dag_id, task, prompt in (
+        (BATCH, "/tasks/generate_video/mapped/2", PROMPTS[2]),
+        (COPIED, "/tasks/copy_to_s3", COPIED_PROMPT),
+    ):
+        page.goto(stack.ui(dag_id, f"{task}/details"))
+        link = page.locator(f"a[href^='{stack.airflow.api_url}']", has_text="Wan video")
+        if link.get_attribute("target") == "_blank":  # Airflow 3.1 opens extra links in a new tab
+            with page.expect_popup() as popup:
+                link.click()
+            opened = popup.value
+        else:
             link.click()
-        opened = popup.value
-    else:
-        link.click()
-        opened = page
+            opened = page
 
-    expect(opened).to_have_url(stack.ui(BATCH, "/tasks/copy_to_s3/mapped/2/plugin/wan-video"))
-    frame = opened.frame_locator("iframe[title='Wan video']")
-    expect(frame.locator("dl")).to_contain_text(PROMPTS[2])
-    assert_plays(frame.locator("video"), SECONDS)
+        expect(opened).to_have_url(stack.ui(dag_id, f"{task}/plugin/wan-video"))
+        frame = opened.frame_locator("iframe[title='Wan video']")
+        expect(frame.locator("dl")).to_contain_text(prompt)
+        assert_plays(frame.locator("video"), SECONDS)
+        if opened is not page:
+            opened.close()
 
 
 def test_a_video_only_at_wan_plays_from_wan_then_says_it_expired(page: Page, stack: Stack) -> None:
@@ -379,8 +416,13 @@ def test_a_video_only_at_wan_plays_from_wan_then_says_it_expired(page: Page, sta
     )
     expect(frame.locator("video")).to_have_count(0)
 
-    # A video with a copy still plays, from S3, and says where the copy is.
-    copied = stack.xcom(BATCH, "copy_to_s3", map_index=1)
-    frame = open_tab(page, stack.ui(BATCH, "/tasks/generate_video/mapped/1"), "Wan video")
-    expect(frame.locator("body")).to_contain_text(f"Playing from the copy at {copied['s3_uri']}")
-    assert_plays(frame.locator("video"), SECONDS)
+    # A video in S3 still plays, from there, and says where it is: landed by its generation, or copied.
+    for dag_id, task, map_index, holder in (
+        (BATCH, "generate_video", 1, "generate_video"),
+        (COPIED, "generate_video", -1, "copy_to_s3"),
+    ):
+        uri = stack.xcom(dag_id, holder, map_index)["s3_uri"]
+        mapped = f"/mapped/{map_index}" if map_index >= 0 else ""
+        frame = open_tab(page, stack.ui(dag_id, f"/tasks/{task}{mapped}"), "Wan video")
+        expect(frame.locator("body")).to_contain_text(f"Playing from the copy at {uri}")
+        assert_plays(frame.locator("video"), SECONDS)

@@ -18,7 +18,7 @@ from airflow_provider_wan.api.budget import (
     parse_rate,
 )
 from airflow_provider_wan.emulator import WanEmulator
-from airflow_provider_wan.hooks.connection import WanConnectionError
+from airflow_provider_wan.exceptions import WanConnectionError
 from airflow_provider_wan.hooks.wan import WanHook
 
 from .conftest import FAST, REQUEST, calls, faults_lifted_after

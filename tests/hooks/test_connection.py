@@ -10,7 +10,7 @@ import pytest
 
 from airflow_provider_wan.api import TaskStatus
 from airflow_provider_wan.emulator import WanEmulator
-from airflow_provider_wan.hooks.connection import WanConnectionError
+from airflow_provider_wan.exceptions import WanConnectionError
 from airflow_provider_wan.hooks.wan import WanAsyncHook, WanHook
 from tests.conftest import free_port
 from tests.hooks.conftest import FAST, calls, uri_connection

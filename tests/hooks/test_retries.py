@@ -12,7 +12,7 @@ import pytest
 
 from airflow_provider_wan.api import TaskStatus, WanApiError
 from airflow_provider_wan.emulator import WanEmulator
-from airflow_provider_wan.hooks.calls import CONNECT_FAILED, WanCreateUncertainError
+from airflow_provider_wan.exceptions import CONNECT_FAILED, WanCreateUncertainError
 from airflow_provider_wan.hooks.wan import WanHook
 from tests.conftest import free_port
 from tests.hooks.conftest import FAST, REQUEST, calls, faults_lifted_after

@@ -10,7 +10,8 @@ import pytest
 
 from airflow_provider_wan.api import TaskStatus, WanApiError, WanValidationError
 from airflow_provider_wan.emulator import WanEmulator
-from airflow_provider_wan.hooks.wan import WanHook, WanWaitTimeoutError
+from airflow_provider_wan.exceptions import WanWaitTimeoutError
+from airflow_provider_wan.hooks.wan import WanHook
 from tests.hooks.conftest import FAST, REQUEST, calls
 
 

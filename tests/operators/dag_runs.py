@@ -33,14 +33,15 @@ def single_task_dag(dag_id: str, operator: type[BaseOperator], **arguments: Any)
 def killed_between_create_and_state_write(emulator: WanEmulator) -> dict[str, Any]:
     """Operator arguments for a first try the worker loses between the create and the state write.
 
-    Wan accepts the create and holds the answer back 3 s; execution_timeout kills the try after 1 s.
+    Wan accepts the create and holds the answer back 8 s; execution_timeout kills the try after 3 s
+    (time enough, on a loaded machine, for the try to reach the create first).
     Between the tries the fault ends and the emulator's tasks finish (its clock jumps ahead), so the
     retry must find the task (from the recorded intent on 3.3+, from the DAG run's start before).
     """
-    emulator.set_faults("create", accept_then_delay=3.0)
+    emulator.set_faults("create", accept_then_delay=8.0)
     return {
         "deferrable": False,
-        "execution_timeout": dt.timedelta(seconds=1),
+        "execution_timeout": dt.timedelta(seconds=3),
         "retries": 1,
         "retry_delay": dt.timedelta(0),
         "on_retry_callback": lambda context: finish_all(emulator),

@@ -9,8 +9,13 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 
 from airflow_provider_wan.api import WanApiError, WanResponseError, WanValidationError
 from airflow_provider_wan.api.budget import check_rate, parse_rate
-from airflow_provider_wan.exceptions import WanTaskError, WanTaskFinalError, call_error, task_error
-from airflow_provider_wan.hooks.calls import WanCreateUncertainError
+from airflow_provider_wan.exceptions import (
+    WanCreateUncertainError,
+    WanTaskError,
+    WanTaskFinalError,
+    call_error,
+    task_error,
+)
 from airflow_provider_wan.triggers.wan import WanTaskTrigger, check_event, event_error
 
 

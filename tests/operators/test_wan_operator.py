@@ -304,9 +304,11 @@ def test_timeout_cancels_a_pending_task_and_fails_without_retry(
 
     assert ti.state == "failed"
     assert ti.try_number == 1
-    assert (
-        "did not finish in time (timeout=0.5s, the shorter limit; last seen PENDING); it was cancelled"
-        in log_text(caplog, capfd)
+    # A loaded machine may pass the 0.5 s before the first look: then nothing was seen yet.
+    assert re.search(
+        r"did not finish in time \(timeout=0\.5s, the shorter limit; last seen (PENDING|never)\); "
+        r"it was cancelled",
+        log_text(caplog, capfd),
     )
     assert [r["status"] for r in emulator.request_log if r["endpoint"] == "cancel"] == [200]
     assert emulator.state()["statuses"] == {"CANCELED": 1}

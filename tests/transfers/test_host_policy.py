@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_wan.api import WanValidationError
-from airflow_provider_wan.transfers.errors import TransferRefused
+from airflow_provider_wan.exceptions import TransferRefused
 from airflow_provider_wan.transfers.host_policy import VideoHostPolicy, redact_url
 
 EMULATOR = "http://127.0.0.1:8080/api/v1"

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_wan.exceptions import DownloadInterrupted, TransferRefused
 from airflow_provider_wan.transfers.download import VideoDownload
-from airflow_provider_wan.transfers.errors import DownloadInterrupted, TransferRefused
 from airflow_provider_wan.transfers.host_policy import VideoHostPolicy
 from airflow_provider_wan.transfers.multipart import MIN_PART_SIZE
 from airflow_provider_wan.transfers.video_copy import StoredVideo, copy_video

@@ -18,12 +18,11 @@ from airflow.sdk import DAG
 
 from airflow_provider_wan.api import VideoRequest, WanValidationError
 from airflow_provider_wan.emulator import WanEmulator
-from airflow_provider_wan.exceptions import WanTaskFinalError
+from airflow_provider_wan.exceptions import DownloadInterrupted, WanTaskFinalError
 from airflow_provider_wan.hooks.wan import WanHook
 from airflow_provider_wan.operators.wan import WanTextToVideoOperator
 from airflow_provider_wan.testing.dag_runs import WanAirflow, WanDagRunFailed
 from airflow_provider_wan.transfers.destination import check_destination, s3_safe
-from airflow_provider_wan.transfers.errors import DownloadInterrupted
 from airflow_provider_wan.transfers.video_metadata import request_sha256
 from airflow_provider_wan.transfers.wan_to_s3 import WanS3DestinationCheckOperator, WanVideoToS3Operator
 from tests.transfers.helpers import assert_nothing_written, read_object
@@ -578,3 +577,13 @@ def test_generation_alone_names_the_task_and_a_list_of_results_is_refused(
         run_copy(every_row)
     with pytest.raises(WanValidationError, match="Invalid wan_task_id=None: a Wan task id"):
         WanVideoToS3Operator(task_id="copy", s3_bucket=bucket)
+
+
+def test_max_bytes_goes_up_to_s3s_largest_object() -> None:
+    from airflow_provider_wan.transfers.wan_to_s3 import WanVideoToS3Operator
+
+    tib = 1024**4
+    big = WanVideoToS3Operator(task_id="copy_big", wan_task_id="t-1", s3_bucket="b", max_bytes=6 * 1024**3)
+    assert big.landing_options.max_bytes == 6 * 1024**3  # over 5 GiB: sealing copies nothing any more
+    with pytest.raises(WanValidationError, match=r"Invalid max_bytes=.*S3's largest object"):
+        WanVideoToS3Operator(task_id="copy_huge", wan_task_id="t-1", s3_bucket="b", max_bytes=5 * tib + 1)
