@@ -34,7 +34,7 @@ export AIRFLOW_CONN_AWS_DEFAULT="{\"conn_type\": \"aws\", \"login\": \"testing\"
 
 if [ "$mode" != trigger ]; then
     # [START howto_local_services]
-    wan-emulator --port "$WAN_PORT" --api-key sk-local --task-seconds 5 &  # videos ready 5 s after submission
+    wan-emulator --port "$WAN_PORT" --api-key sk-local --task-seconds 20 &  # videos ready 20 s after submission
     moto_server -H 127.0.0.1 -p "$S3_PORT" &
     trap 'kill $(jobs -p) 2>/dev/null' EXIT  # stop them with Airflow
     python - "$S3_PORT" <<'PY'  # the bucket the example DAGs write to, once moto answers

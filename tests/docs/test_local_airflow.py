@@ -36,8 +36,11 @@ def reader_environment(tmp_path: Path) -> dict[str, str]:
         "S3_PORT": str(free_port()),
         "AIRFLOW_HOME": str(tmp_path / "airflow-home"),
         "DAGS_FOLDER": str(dags),
-        # The test signs in to the REST API without the generated admin password.
+        # The test signs in to the REST API without the generated admin password, and keeps the log
+        # servers off their fixed ports, which other Airflows on a shared machine may hold.
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
     }
 
 
