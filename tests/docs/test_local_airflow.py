@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -46,12 +47,49 @@ def reader_environment(tmp_path: Path) -> dict[str, str]:
     }
 
 
+@dataclass
+class Outcome:
+    """How the example's run ended, what its task went through, and what the emulator was asked."""
+
+    state: str
+    task_states: set[str]
+    creates: int
+    landed: list[str]
+    log: str
+
+
 @pytest.mark.parametrize("mode", ["standalone", "separate"])
 def test_the_first_example_runs_in_a_local_airflow(mode: str, tmp_path: Path) -> None:
-    env = reader_environment(tmp_path)
+    outcome = run_the_example(SCRIPT, mode, reader_environment(tmp_path))
+    assert outcome.state == "success", outcome.log
+    assert "deferred" in outcome.task_states, f"the task waits in the triggerer: {outcome.task_states}"
+    assert outcome.landed == [f"wan/{DAG_ID}/paper-boat.mp4"]
+    assert outcome.creates == 1
+
+
+def test_without_the_api_urls_a_moved_api_server_starts_no_task(tmp_path: Path) -> None:
+    """The trap the how-to warns of: the API server on another port, ``[api] base_url`` and ``[core]
+    execution_api_server_url`` unset. Tasks look for the API server on port 8080 and never start; the run
+    fails and nothing reaches Wan."""
+    lines = SCRIPT.read_text(encoding="utf-8").splitlines(keepends=True)
+    trap = ("export AIRFLOW__API__BASE_URL=", "export AIRFLOW__CORE__EXECUTION_API_SERVER_URL=")
+    kept = [line for line in lines if not line.startswith(trap)]
+    assert len(lines) - len(kept) == len(trap)
+    script = tmp_path / SCRIPT.name
+    script.write_text("".join(kept), encoding="utf-8")
+    outcome = run_the_example(script, "separate", reader_environment(tmp_path))
+    assert outcome.state == "failed", outcome.log
+    assert outcome.task_states & {"running", "deferred", "success"} == set(), outcome.task_states
+    assert (outcome.creates, outcome.landed) == (0, [])
+
+
+def run_the_example(script: Path, mode: str, env: dict[str, str]) -> Outcome:
+    """Start Airflow with ``script`` in ``mode``, run its trigger lines once the DAG is parsed, and wait
+    for the run to end."""
+    home = Path(env["AIRFLOW_HOME"])
     api = f"http://127.0.0.1:{env['API_PORT']}"
     airflow = Service(
-        mode, ["bash", str(SCRIPT), mode], env, tmp_path / f"{mode}.log", stop_signal=signal.SIGINT
+        mode, ["bash", str(script), mode], env, home.parent / f"{mode}.log", stop_signal=signal.SIGINT
     )
     airflow.start()
     try:
@@ -60,9 +98,8 @@ def test_the_first_example_runs_in_a_local_airflow(mode: str, tmp_path: Path) ->
         wait_for(
             "the DAG parsed", lambda: session.get(f"{api}/api/v2/dags/{DAG_ID}").ok, 120, airflow.describe
         )
-
         trigger = subprocess.run(
-            ["bash", str(SCRIPT), "trigger"],
+            ["bash", str(script), "trigger"],
             env=env,
             capture_output=True,
             text=True,
@@ -70,7 +107,6 @@ def test_the_first_example_runs_in_a_local_airflow(mode: str, tmp_path: Path) ->
             check=False,
         )
         assert trigger.returncode == 0, trigger.stdout + trigger.stderr
-
         task_states: set[str] = set()
 
         def finished() -> str | None:
@@ -81,12 +117,10 @@ def test_the_first_example_runs_in_a_local_airflow(mode: str, tmp_path: Path) ->
             task_states.update(str(ti["state"]) for ti in session.get(path).json()["task_instances"])
             return str(runs[0]["state"]) if runs[0]["state"] in {"success", "failed"} else None
 
-        assert wait_for("the run to finish", finished, 240, airflow.describe, interval=2) == "success"
-        assert "deferred" in task_states, f"the task waits in the triggerer: {sorted(task_states)}"
-        video = s3_object(env["S3_PORT"], "wan-videos", f"wan/{DAG_ID}/paper-boat.mp4")
-        assert video[4:8] == b"ftyp"
+        state = wait_for("the run to finish", finished, 300, airflow.describe, interval=2)
         emulator = RemoteEmulator(f"http://127.0.0.1:{env['WAN_PORT']}/api/v1", "sk-local")
-        assert emulator.create_count() == 1
+        landed = s3_keys(env["S3_PORT"], "wan-videos")
+        return Outcome(state, task_states, emulator.create_count(), landed, airflow.describe())
     finally:
         airflow.request_stop()
         airflow.finish_stop(deadline=0)
@@ -105,7 +139,8 @@ def signed_in(api: str) -> requests.Session:
     return session
 
 
-def s3_object(port: str, bucket: str, key: str) -> bytes:
+def s3_keys(port: str, bucket: str) -> list[str]:
+    """The keys in ``bucket`` whose object is an MP4 (its ``ftyp`` box where a video file starts)."""
     import boto3
 
     s3 = boto3.client(
@@ -115,4 +150,6 @@ def s3_object(port: str, bucket: str, key: str) -> bytes:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    head = {key: s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-7")["Body"].read() for key in keys}
+    return sorted(key for key in keys if head[key][4:8] == b"ftyp")
