@@ -19,7 +19,7 @@ INSTALL = $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv &
 		"apache-airflow==$(AIRFLOW_VERSION)" $(if $(CONSTRAINTS),--constraint $(CONSTRAINTS))
 QUICK := not deployment and not browser
 
-.PHONY: test check system-packages lint demo package-check clean
+.PHONY: test check system-packages lint demo docs package-check clean
 
 $(STAMP): pyproject.toml Makefile $(CONSTRAINTS)
 	$(call INSTALL,dev)
@@ -54,6 +54,11 @@ lint: $(STAMP)
 
 demo: $(DEMO_STAMP)
 	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
+
+# The documentation site (docs/, Sphinx with MyST Markdown) into .artifacts/docs/html; any warning fails it.
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs .artifacts/docs/html
+	@echo "The docs are at .artifacts/docs/html/index.html"
 
 # Build sdist and wheel, twine check them, run the first example DAG from the wheel in a clean venv.
 package-check: $(STAMP)

@@ -75,7 +75,7 @@ with DAG(
     tags=["wan", "example"],
     doc_md=__doc__,
 ) as dag:
-
+    # [START howto_operator_wan_batch]
     @task
     def video_rows(params: dict[str, Any]) -> list[dict[str, str]]:
         """One row per prompt (from the file when one is named): the prompt and its video's key."""
@@ -97,3 +97,4 @@ with DAG(
         **POLLING,
         pool=POOL,
     ).expand_kwargs(video_rows())
+    # [END howto_operator_wan_batch]

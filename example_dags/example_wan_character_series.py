@@ -66,6 +66,7 @@ with DAG(
             for number, prompt in enumerate(params["episodes"], start=1)
         ]
 
+    # [START howto_operator_wan_reference_to_video_mapped]
     WanReferenceToVideoOperator.partial(
         task_id="make_episode",
         model="wan2.6-r2v-flash",
@@ -77,3 +78,4 @@ with DAG(
         **POLLING,
         pool=POOL,
     ).expand_kwargs(episodes())
+    # [END howto_operator_wan_reference_to_video_mapped]

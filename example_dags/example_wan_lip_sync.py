@@ -38,7 +38,9 @@ with DAG(
     doc_md=__doc__,
 ) as dag:
     # Before anything is billed: the bucket exists and this AWS connection may write to it.
+    # [START howto_operator_wan_s3_destination_check]
     check_bucket = WanS3DestinationCheckOperator(task_id="check_s3_bucket", s3_bucket=BUCKET)
+    # [END howto_operator_wan_s3_destination_check]
     generate = WanTextToVideoOperator(
         task_id="generate_talking_presenter",
         model="wan2.6-t2v",
@@ -52,6 +54,7 @@ with DAG(
         deferrable=True,
         **POLLING,
     )
+    # [START howto_operator_wan_video_to_s3]
     WanVideoToS3Operator(
         task_id="copy_to_s3",
         wan_task_id="{{ ti.xcom_pull(task_ids='generate_talking_presenter')['task_id'] }}",
@@ -59,3 +62,4 @@ with DAG(
         s3_bucket=BUCKET,
     )
     check_bucket >> generate
+    # [END howto_operator_wan_video_to_s3]

@@ -42,6 +42,7 @@ with DAG(
 ) as dag:
     # Before anything is billed: the bucket exists and this AWS connection may write to it.
     check_bucket = WanS3DestinationCheckOperator(task_id="check_s3_bucket", s3_bucket=BUCKET)
+    # [START howto_operator_wan_multi_shot]
     shot_list = WanTextToVideoOperator(
         task_id="wan27_shot_list",
         model="wan2.7-t2v",
@@ -63,6 +64,7 @@ with DAG(
         deferrable=True,
         **POLLING,
     )
+    # [END howto_operator_wan_multi_shot]
     WanVideoToS3Operator(
         task_id="copy_wan27_shot_list",
         wan_task_id="{{ ti.xcom_pull(task_ids='wan27_shot_list')['task_id'] }}",

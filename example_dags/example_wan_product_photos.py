@@ -84,6 +84,7 @@ with DAG(
 
     photos = list_photos()
     check_bucket >> photos
+    # [START howto_operator_wan_image_to_video_mapped]
     WanImageToVideoOperator.partial(
         task_id="animate_photo",
         model="wan2.6-i2v-flash",
@@ -95,3 +96,4 @@ with DAG(
         **POLLING,
         pool=POOL,
     ).expand_kwargs(photos)
+    # [END howto_operator_wan_image_to_video_mapped]

@@ -48,6 +48,7 @@ with DAG(
 ) as dag:
     # Before anything is billed: the bucket exists and this AWS connection may write to it.
     check_bucket = WanS3DestinationCheckOperator(task_id="check_s3_bucket", s3_bucket=BUCKET)
+    # [START howto_operator_wan_keyframes_storyboard]
     shot = WanKeyframesToVideoOperator(
         task_id="join_keyframes",
         model="{{ params.model }}",
@@ -58,6 +59,7 @@ with DAG(
         deferrable=True,
         **POLLING,
     )
+    # [END howto_operator_wan_keyframes_storyboard]
     WanVideoToS3Operator(
         task_id="copy_to_s3",
         wan_task_id="{{ ti.xcom_pull(task_ids='join_keyframes')['task_id'] }}",

@@ -54,6 +54,7 @@ with DAG(
     tags=["wan", "example"],
     doc_md=__doc__,
 ) as dag:
+    # [START howto_operator_wan_text_to_video]
     WanTextToVideoOperator(
         task_id="generate_video",
         model="wan2.6-t2v",
@@ -64,3 +65,4 @@ with DAG(
         deferrable=True,
         **POLLING,
     )
+    # [END howto_operator_wan_text_to_video]

@@ -18,6 +18,7 @@ from typing import Any
 
 from airflow.sdk import DAG, AssetAlias, Param, task
 
+# [START howto_asset_alias_wan_videos]
 VIDEOS = AssetAlias("wan_videos")
 
 with DAG(
@@ -29,6 +30,7 @@ with DAG(
     tags=["wan", "example"],
     doc_md=__doc__,
 ) as dag:
+    # [END howto_asset_alias_wan_videos]
 
     @task
     def catalogue(params: dict[str, Any], triggering_asset_events: Any = None) -> list[dict[str, Any]]:

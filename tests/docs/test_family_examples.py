@@ -1,6 +1,6 @@
-"""The README's code blocks of the image, keyframe and reference families, run verbatim: each section's
-block is executed inside a DAG and the DAG run against the emulator and moto S3 with the shipped kit,
-with the S3 objects the block names in place."""
+"""The image, keyframe and reference pages' examples (``docs/examples/media_families.py``), run as shown:
+real pictures and a voice file at the ``s3://`` keys they name, the DAG run against the emulator and moto
+S3; one billed task each, the service sent presigned URLs, each video in the shape asked for."""
 
 from __future__ import annotations
 
@@ -10,41 +10,32 @@ from typing import Any
 
 import pytest
 import requests
-from airflow.sdk import DAG
 
-from airflow_provider_wan.api.media_models import pixels_from_input
+from airflow_provider_wan.api import pixels_from_input
 from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.testing.dag_runs import WanAirflow
 from airflow_provider_wan.testing.s3 import WanS3
 from tests.api.media_files import encode
+from tests.docs.markers import EXAMPLES
 from tests.example_dags.conftest import silent_wav, video_facts
 
 pytestmark = pytest.mark.timeout(240)
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCK = re.compile(r"```python\n(?P<code>.*?)```", re.DOTALL)
+EXAMPLE = EXAMPLES / "media_families.py"
 S3_URI = re.compile(r"s3://[\w.-]+/[\w./-]+")
-PICTURE = (1024, 768)  # every picture of the blocks: 4:3, so the output's shape shows it was read
+PICTURE = (1024, 768)  # every picture of the example: 4:3, so the output's shape shows it was read
 MEDIA = {".png": lambda: encode("png", *PICTURE), ".wav": silent_wav}
-SECTIONS = {
-    "WanImageToVideoOperator": ["animate_product_photo", "first_and_last_frame"],
-    "WanKeyframesToVideoOperator": ["join_keyframes"],
-    "WanReferenceToVideoOperator": ["mascot_episode", "mascot_greeting"],
-}
-
-
-def section_code(operator: str) -> str:
-    """The one python block of the README section ``## `<operator>```."""
-    text = README.read_text(encoding="utf-8")
-    heading = f"## `{operator}`\n"
-    section = text[text.index(heading) + len(heading) :]
-    section = section[: section.index("\n## ")]
-    [block] = BLOCK.findall(section)
-    return str(block)
+TASKS = [
+    "animate_product_photo",
+    "first_and_last_frame",
+    "join_keyframes",
+    "mascot_episode",
+    "mascot_greeting",
+]
 
 
 def put_inputs(wan_s3: WanS3, code: str) -> set[str]:
-    """Every ``s3://`` object the block names, as a real picture or voice file."""
+    """Every ``s3://`` object the example names, as a real picture or voice file."""
     uris = set(S3_URI.findall(code))
     for uri in uris:
         bucket, key = uri.removeprefix("s3://").split("/", 1)
@@ -53,21 +44,21 @@ def put_inputs(wan_s3: WanS3, code: str) -> set[str]:
     return uris
 
 
-@pytest.mark.parametrize("operator", sorted(SECTIONS))
-def test_readme_block_runs_as_printed(
-    operator: str, wan_airflow: WanAirflow, wan_connection: str, wan_emulator: WanEmulator, wan_s3: WanS3
+def test_each_family_example_makes_one_video_of_the_shape_asked(
+    wan_airflow: WanAirflow, wan_connection: str, wan_emulator: WanEmulator, wan_s3: WanS3
 ) -> None:
-    code = section_code(operator)
-    assert put_inputs(wan_s3, code), "the block takes its media from S3"
+    code = EXAMPLE.read_text(encoding="utf-8")
+    assert put_inputs(wan_s3, code), "the examples take their media from S3"
     wan_emulator.set_timing(task_seconds=0.5, queue_seconds=0.1)
-    with DAG(f"readme_{operator}", schedule=None, catchup=False) as dag:
-        exec(compile(code, f"README.md ({operator})", "exec"), {})
+    namespace: dict[str, Any] = {}
+    exec(compile(code, str(EXAMPLE), "exec"), namespace)
+    dag = namespace["dag"]
 
     run = wan_airflow.run(dag)
 
-    assert sorted(dag.task_ids) == sorted(SECTIONS[operator])
-    assert wan_emulator.create_count() == len(SECTIONS[operator])  # one billed task each
-    for task_id in SECTIONS[operator]:
+    assert sorted(dag.task_ids) == sorted(TASKS)
+    assert wan_emulator.create_count() == len(TASKS)  # one billed task each
+    for task_id in TASKS:
         result = run.xcom(task_id)
         shown = str(result["request"])
         sent = wan_emulator.task(result["task_id"])["body"]
@@ -80,7 +71,7 @@ def test_readme_block_runs_as_printed(
 
 
 def check_output(result: dict[str, Any], sent: dict[str, Any]) -> None:
-    """The video has the shape the block asks for: a fixed size, or the aspect of the picture read from S3."""
+    """The video has the shape asked for: a fixed size, or the aspect of the picture read from S3."""
     from airflow_provider_wan.hooks.wan import WanHook
 
     video_url = WanHook().get_task(result["task_id"]).video_url
