@@ -68,17 +68,19 @@ class PerTaskPollingTrigger:
     async def _wait(self) -> dict[str, Any]:
         from airflow_provider_wan.api import TaskStatus, WanApiError, backoff_delay, poll_delay
         from airflow_provider_wan.hooks import aio
-        from airflow_provider_wan.hooks.calls import get_call
+        from airflow_provider_wan.hooks.calls import get_call, read_answer
 
         polls = errors = 0
         await self._sleep(random.uniform(0, self.poll_interval))
         while True:
             if time.time() >= self.deadline:
                 return {"status": "timeout"}
+            call = get_call(self.wan_task_id)
             try:  # the old polling hook: max_retries=0, one send per poll
-                task = await aio.send(
-                    await aio.shared_session(), self.settings, get_call(self.wan_task_id), 30.0
-                )
+                answer = await aio.send(await aio.shared_session(), self.settings, call, 30.0)
+                if isinstance(answer, WanApiError):
+                    raise answer
+                task = read_answer(call, answer.status, answer.retry_after, answer.content, self.settings)
             except WanApiError as error:
                 errors += 1
                 if not error.retryable or errors >= self.max_consecutive_errors:
