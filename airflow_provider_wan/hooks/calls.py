@@ -130,22 +130,7 @@ class Answer:
 
 Step = float | WanCall[Any]  # a pause in seconds, or a call to send once
 Outcome = Answer | WanApiError | None  # a sent call's answer or failure; None after a pause
-Steps = Generator[Step, Outcome, T]
-
-
-@dataclass(frozen=True)
-class Done(Generic[T]):
-    """The steps are over, with this result."""
-
-    value: T
-
-
-def advance(steps: Steps[T], outcome: Outcome = None) -> Step | Done[T]:
-    """The step after the last one's ``outcome`` (nothing at the start or after a pause)."""
-    try:
-        return steps.send(outcome)
-    except StopIteration as done:
-        return Done(done.value)
+Steps = Generator[Step, Outcome, T]  # the hook sends each outcome back; the result ends the steps
 
 
 def read_answer(

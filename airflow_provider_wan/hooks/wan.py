@@ -10,7 +10,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, cast
 
 from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 from airflow.sdk import BaseHook
@@ -34,12 +34,11 @@ from airflow_provider_wan.hooks import form
 from airflow_provider_wan.hooks.calls import (
     Answer,
     Caller,
-    Done,
+    Outcome,
     RetryPolicy,
     Steps,
     T,
     WanCall,
-    advance,
     list_call,
     network_error,
     validated_create_call,
@@ -212,14 +211,17 @@ class WanHook(_WanBaseHook):
     ) -> T:
         """Carry out a :class:`Caller` method's steps: sleep each pause, send each call."""
         steps = method(Caller(self.settings, self.retry_policy, self.log), *args, **kwargs)
-        step = advance(steps)
-        while not isinstance(step, Done):
-            if isinstance(step, WanCall):
-                step = advance(steps, self._send(step))
-            else:
-                time.sleep(step)
-                step = advance(steps)
-        return step.value
+        outcome: Outcome = None
+        try:
+            while True:
+                step = steps.send(outcome)
+                if isinstance(step, WanCall):
+                    outcome = self._send(step)
+                else:
+                    time.sleep(step)
+                    outcome = None
+        except StopIteration as done:
+            return cast(T, done.value)
 
     def _send(self, call: WanCall[Any]) -> Answer | WanApiError:
         import requests
@@ -294,13 +296,14 @@ class WanAsyncHook(_WanBaseHook):
 
         settings = await self.get_settings()
         steps = method(Caller(settings, self.retry_policy, self.log), *args, **kwargs)
-        step = advance(steps)
-        while not isinstance(step, Done):
-            if isinstance(step, WanCall):
-                step = advance(
-                    steps, await aio.send(await aio.shared_session(), settings, step, self.timeout)
-                )
-            else:
-                await asyncio.sleep(step)
-                step = advance(steps)
-        return step.value
+        outcome: Outcome = None
+        try:
+            while True:
+                step = steps.send(outcome)
+                if isinstance(step, WanCall):
+                    outcome = await aio.send(await aio.shared_session(), settings, step, self.timeout)
+                else:
+                    await asyncio.sleep(step)
+                    outcome = None
+        except StopIteration as done:
+            return cast(T, done.value)
