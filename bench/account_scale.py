@@ -6,10 +6,10 @@ are in flight at once and finish evenly over about ``--minutes`` (each runs 20 s
 Two phases, one after the other, each in a fresh child process so its CPU and memory are its own:
 
 * baseline: per-task polling, a faithful copy of the trigger loop before the account poller (one GET per
-  task on the operator's default schedule, 2 s growing to 15 s, no shared budget, and 5 failures in a
+  task on the operator's default schedule, 2 s growing to 15 s, no shared rate limiter, and 5 failures in a
   row, throttling included, end the wait with an ``error`` event);
-* poller: today's ``WanTaskTrigger`` (one account poller per event loop and connection, within the
-  budget).
+* poller: today's ``WanTaskTrigger`` (one account poller per event loop and connection, within the account's
+  task-API rate).
 
 Printed per phase: successes, task-API requests and how many were throttled, requests per video,
 median and worst delay from a task finishing (the emulator's record) to its trigger's event, CPU per
@@ -19,7 +19,7 @@ than the baseline).
 
 ``--list-refused 403`` (or 404) runs both phases against an account that refuses the list call (a key
 that may query its tasks but not list the account's): the poller cannot sweep and reads each task on
-its own within the same budget, so the targets on requests and detection are not expected to hold;
+its own within the same rate, so the targets on requests and detection are not expected to hold;
 every video must still succeed.
 
     .venv/bin/python bench/account_scale.py [--tasks 2000] [--minutes 5] [--list-refused 403]
@@ -54,7 +54,7 @@ TASK_API = ("query", "list", "cancel")
 
 
 class PerTaskPollingTrigger:
-    """``WanTaskTrigger._wait`` as it was: each trigger GETs its own task, with no shared budget."""
+    """``WanTaskTrigger._wait`` as it was: each trigger GETs its own task, with no shared rate limiter."""
 
     def __init__(self, wan_task_id: str, deadline: float, settings: Any) -> None:
         self.wan_task_id = wan_task_id
@@ -68,17 +68,19 @@ class PerTaskPollingTrigger:
     async def _wait(self) -> dict[str, Any]:
         from airflow_provider_wan.api import TaskStatus, WanApiError, backoff_delay, poll_delay
         from airflow_provider_wan.hooks import aio
-        from airflow_provider_wan.hooks.calls import get_call
+        from airflow_provider_wan.hooks.calls import get_call, read_answer
 
         polls = errors = 0
         await self._sleep(random.uniform(0, self.poll_interval))
         while True:
             if time.time() >= self.deadline:
                 return {"status": "timeout"}
+            call = get_call(self.wan_task_id)
             try:  # the old polling hook: max_retries=0, one send per poll
-                task = await aio.send(
-                    await aio.shared_session(), self.settings, get_call(self.wan_task_id), 30.0
-                )
+                answer = await aio.send(await aio.shared_session(), self.settings, call, 30.0)
+                if isinstance(answer, WanApiError):
+                    raise answer
+                task = read_answer(call, answer.status, answer.retry_after, answer.content, self.settings)
             except WanApiError as error:
                 errors += 1
                 if not error.retryable or errors >= self.max_consecutive_errors:

@@ -60,7 +60,7 @@ def to_read(waited: Iterable[str], listed: Container[str]) -> list[str]:
 
 
 def list_failure(error: WanApiError) -> tuple[str, bool]:
-    """Why a list call failed (not a 429: that only slows the budget), and whether the sweep must stop
+    """Why a list call failed (not a 429: that only slows the rate), and whether the sweep must stop
     at once: refused (another 4xx) or answered in a shape we cannot read, unlike a 5xx or a network
     failure, which may pass."""
     if isinstance(error, WanResponseError):

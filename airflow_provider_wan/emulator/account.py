@@ -19,7 +19,7 @@ from airflow_provider_wan.emulator.answers import MESSAGES, Answer, error_answer
 from airflow_provider_wan.emulator.clock import Clock
 from airflow_provider_wan.emulator.inputs import MediaFacts
 from airflow_provider_wan.emulator.intake import Draft, default_seed, draft, flagged_input, judge
-from airflow_provider_wan.emulator.limits import FamilyPool, task_api_budget, task_api_refusal
+from airflow_provider_wan.emulator.limits import FamilyPool, task_api_bucket, task_api_refusal
 from airflow_provider_wan.emulator.listing import ListQuery, list_refusal
 from airflow_provider_wan.emulator.media import VideoKey
 from airflow_provider_wan.emulator.records import CallRecords
@@ -48,7 +48,7 @@ class Account:
             self.tasks: dict[str, TaskRecord] = {}
             self._pools: dict[Any, FamilyPool] = {}  # by model spec: each spelling keeps its own limits
             self.records = CallRecords()
-            self._task_api_budget = task_api_budget(self.settings)
+            self._task_api_bucket = task_api_bucket(self.settings)
 
     def set_limits(self, enabled: bool) -> None:
         """All account limits on or off (the task-API rate among them, unless set to None)."""
@@ -58,17 +58,17 @@ class Account:
             for pool in self._pools.values():
                 pool.advance(now)
                 pool.set_limits(self.settings)
-            self._task_api_budget = task_api_budget(self.settings)
+            self._task_api_bucket = task_api_bucket(self.settings)
 
     def set_task_api_rate(self, rate: float | None) -> None:
         """Query, cancel and list requests a second the account takes (None: as many as come)."""
         with self.lock:
             self.settings = replace(self.settings, task_api_rate=rate)
-            self._task_api_budget = task_api_budget(self.settings)
+            self._task_api_bucket = task_api_bucket(self.settings)
 
     def task_api_refusal(self) -> Answer | None:
         """429 ``Throttling`` when a query, cancel or list call is past the account's rate; else None."""
-        return task_api_refusal(self._task_api_budget)
+        return task_api_refusal(self._task_api_bucket)
 
     def set_timing(self, task_seconds: float | None = None, queue_seconds: float | None = None) -> None:
         """Queue and run times of tasks created from now on (reset restores the emulator's own)."""

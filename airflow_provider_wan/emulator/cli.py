@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from airflow_provider_wan.api.budget import VENDOR_TASK_API_RPS, parse_rate
+from airflow_provider_wan.api.rate import VENDOR_TASK_API_RPS, parse_rate
 from airflow_provider_wan.emulator.server import DEFAULT_API_KEY, WanEmulator
 from airflow_provider_wan.emulator.settings import (
     FUTURE_ENDS,

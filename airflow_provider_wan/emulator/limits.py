@@ -7,7 +7,7 @@ account's queue")*; a create past ``creates_per_second`` in any one-second windo
 make the queue longer than ``queue_limit``, gets 429 ``Throttling.RateQuota`` with ``Retry-After``
 *(assumed: the header is sent)*. Query, cancel and list share ``task_api_rate`` (20) requests a second
 per account, any of its keys; past that they get 429 ``Throttling`` with ``Retry-After`` *(assumed: a
-token bucket saving up one second's worth, the* :class:`~airflow_provider_wan.api.budget.TokenBucket`
+token bucket saving up one second's worth, the* :class:`~airflow_provider_wan.api.rate.TokenBucket`
 *the provider paces itself with; a wrong key is refused before it counts)*.
 """
 
@@ -20,7 +20,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wan.api import TaskStatus
-from airflow_provider_wan.api.budget import TokenBucket
+from airflow_provider_wan.api.rate import TokenBucket
 from airflow_provider_wan.emulator.answers import MESSAGES, Answer, error_answer
 from airflow_provider_wan.emulator.settings import Settings
 
@@ -105,17 +105,17 @@ class FamilyPool:
         return None
 
 
-def task_api_budget(settings: Settings) -> TokenBucket | None:
-    """The account's query, cancel and list budget; None when not limited."""
+def task_api_bucket(settings: Settings) -> TokenBucket | None:
+    """The account's query, cancel and list rate; None when not limited."""
     rate = settings.task_api_rate
     if not settings.limits or rate is None:
         return None
     return TokenBucket(rate, burst=rate)  # wall time, not the test clock: advance_clock refills nothing
 
 
-def task_api_refusal(budget: TokenBucket | None) -> Answer | None:
+def task_api_refusal(bucket: TokenBucket | None) -> Answer | None:
     """429 ``Throttling`` when a query, cancel or list call is past the account's rate; else None."""
-    wait = budget.take() if budget is not None else 0.0
+    wait = bucket.take() if bucket is not None else 0.0
     if wait <= 0:
         return None
     return error_answer(429, "Throttling", MESSAGES["Throttling"], {"Retry-After": str(math.ceil(wait))})

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_provider_wan.api.budget import VENDOR_TASK_API_RPS
+from airflow_provider_wan.api.rate import VENDOR_TASK_API_RPS
 from airflow_provider_wan.emulator.app import API_PREFIX, build_app
 from airflow_provider_wan.emulator.core import Emulation
 from airflow_provider_wan.emulator.media import DEFAULT_CACHE_DIR, VideoCache

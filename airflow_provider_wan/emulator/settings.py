@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from airflow_provider_wan.api.budget import VENDOR_TASK_API_RPS, check_rate
+from airflow_provider_wan.api.rate import VENDOR_TASK_API_RPS, check_rate
 
 LIST_REFUSALS = (404, 403)
 FUTURE_ENDS = ("accepted", "refused")

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import aiohttp
 
-from airflow_provider_wan.hooks.calls import T, WanCall, network_error, read_answer
+from airflow_provider_wan.exceptions import WanApiError
+from airflow_provider_wan.hooks.calls import Answer, WanCall, network_error
 from airflow_provider_wan.hooks.connection import WanSettings
 
 # Every hook and trigger on a loop shares that loop's session (and its connection pool). The closer is an
@@ -58,8 +60,10 @@ def _forget_closed_loops() -> None:
         session.detach()
 
 
-async def send(session: aiohttp.ClientSession, settings: WanSettings, call: WanCall[T], timeout: float) -> T:
-    """Send ``call`` once; any failure comes out as a :class:`WanApiError`."""
+async def send(
+    session: aiohttp.ClientSession, settings: WanSettings, call: WanCall[Any], timeout: float
+) -> Answer | WanApiError:
+    """Send ``call`` once: its answer, or the :class:`WanApiError` a failure to get one amounts to."""
     try:
         async with session.request(
             call.method,
@@ -72,7 +76,7 @@ async def send(session: aiohttp.ClientSession, settings: WanSettings, call: WanC
         ) as response:
             content = await response.read()
     except aiohttp.ClientConnectorError as error:
-        raise network_error(call, error, reached_service=False) from error
+        return network_error(call, error, reached_service=False)
     except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-        raise network_error(call, error, reached_service=True) from error
-    return read_answer(call, response.status, response.headers.get("Retry-After"), content, settings)
+        return network_error(call, error, reached_service=True)
+    return Answer(response.status, response.headers.get("Retry-After"), content)

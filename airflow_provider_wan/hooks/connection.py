@@ -7,13 +7,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow_provider_wan.api import resolve_base_url
-from airflow_provider_wan.api.budget import (
-    VENDOR_TASK_API_RPS,
-    TokenBucket,
-    account_budget,
-    account_key,
-    check_rate,
-)
+from airflow_provider_wan.api.rate import RATE_ALLOWED, VENDOR_TASK_API_RPS, check_rate
 from airflow_provider_wan.exceptions import WanConnectionError, WanValidationError
 
 if TYPE_CHECKING:
@@ -22,7 +16,7 @@ if TYPE_CHECKING:
 CONN_TYPE = "wan"
 DEFAULT_CONN_ID = "wan_default"
 DEFAULT_AWS_CONN_ID = "aws_default"  # the Amazon provider's default: S3 inputs and destinations
-RPS_EXTRA = "task_api_rps"  # connection extra: this process's share of the account's task-API budget
+RPS_EXTRA = "task_api_rps"  # connection extra: this process's share of the account's task-API rate
 PRICES_EXTRA = "prices"  # connection extra: the account's prices (airflow_provider_wan.cost)
 
 
@@ -36,21 +30,20 @@ class WanSettings:
     task_api_rps: float = VENDOR_TASK_API_RPS
     prices: Any = field(default=None, compare=False)  # the ``prices`` extra, read with the rest
 
-    @property
-    def task_api_budget(self) -> TokenBucket:
-        """The process's bucket for this connection's account, shared by every hook and trigger."""
-        return account_budget(account_key(self.base_url, self.api_key), self.task_api_rps)
 
+def settings_from_connection(conn: Connection, extra: dict[str, Any] | None = None) -> WanSettings:
+    """Read the key (password), ``region``/``workspace_id`` extras and an optional base URL in ``host``.
 
-def settings_from_connection(conn: Connection) -> WanSettings:
-    """Read the key (password), ``region``/``workspace_id`` extras and an optional base URL in ``host``."""
+    ``extra``: the extra as already read; an event loop must read it with common.compat's
+    ``get_async_extra_dejson``, since ``conn.extra_dejson`` blocks on Airflow's supervisor.
+    """
     conn_id = conn.conn_id
     api_key = (conn.password or "").strip()
     if not api_key:
         raise WanConnectionError(
             conn_id, "password", "(empty)", "the Wan API key (sk-...) belongs in the connection's password"
         )
-    extra = conn.extra_dejson
+    extra = conn.extra_dejson if extra is None else extra
     try:
         base_url = resolve_base_url(
             region=extra.get("region") or None,
@@ -75,9 +68,7 @@ def task_api_rps(conn_id: str, extra_value: Any) -> float:
     try:
         return check_rate(float(extra_value))
     except (TypeError, ValueError):
-        raise WanConnectionError(
-            conn_id, parameter, extra_value, "a positive number of requests a second (the vendor allows 20)"
-        ) from None
+        raise WanConnectionError(conn_id, parameter, extra_value, RATE_ALLOWED) from None
 
 
 def connection_base_url(host: str | None, port: int | None, schema: str | None) -> str | None:

@@ -1,45 +1,46 @@
 """Hooks for Alibaba's Wan video API (every family): ``WanHook`` (sync, ``requests``) and ``WanAsyncHook``.
 
-The operator imports this module at DAG parse time, so ``requests`` and ``aiohttp`` are imported only
-when a hook first sends something.
+Both run the steps of :class:`~airflow_provider_wan.hooks.calls.Caller`; ``requests`` and ``aiohttp``
+are imported only when a hook first sends something.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, cast
 
+from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 from airflow.sdk import BaseHook
 
-from airflow_provider_wan.api import (
-    TaskPage,
-    TaskStatus,
-    WanApiError,
-    WanError,
-    WanRequest,
-    WanTask,
+from airflow_provider_wan.api.base import WanRequest
+from airflow_provider_wan.api.pacing import (
+    MAX_POLL_INTERVAL,
+    POLL_INTERVAL,
+    PROGRESS_LOG_INTERVAL,
     poll_delay,
 )
-from airflow_provider_wan.api.pacing import MAX_POLL_INTERVAL, POLL_INTERVAL, PROGRESS_LOG_INTERVAL
+from airflow_provider_wan.api.responses import TaskPage, WanTask
 from airflow_provider_wan.exceptions import (
+    WanApiError,
     WanConnectionError,
     WanCreateUncertainError,
+    WanError,
     WanWaitTimeoutError,
 )
 from airflow_provider_wan.hooks import form
 from airflow_provider_wan.hooks.calls import (
+    Answer,
+    Caller,
+    Outcome,
     RetryPolicy,
+    Steps,
     T,
     WanCall,
-    budget_for,
-    cancel_call,
-    get_call,
     list_call,
     network_error,
-    note_failure,
-    read_answer,
     validated_create_call,
 )
 from airflow_provider_wan.hooks.connection import (
@@ -51,7 +52,6 @@ from airflow_provider_wan.hooks.connection import (
 
 if TYPE_CHECKING:
     import requests
-    from airflow.sdk import Connection
 
 __all__ = [
     "WanAsyncHook",
@@ -61,6 +61,7 @@ __all__ = [
     "WanWaitTimeoutError",
 ]
 
+P = ParamSpec("P")
 HOOK_NAME = "Alibaba Wan"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
@@ -132,25 +133,18 @@ class WanHook(_WanBaseHook):
 
     def create_task(self, request: WanRequest) -> WanTask:
         """Submit one task of any family (billed once it succeeds); the request is validated first."""
-        task = self._call(validated_create_call(request, self.log))
-        self.log.info("Submitted Wan task %s (model %s)", task.task_id, request.model)
-        return task
+        return self._run(Caller.create_task, validated_create_call(request, self.log))
 
     def get_task(self, task_id: str) -> WanTask:
-        return self._call(get_call(task_id))
+        return self._run(Caller.get_task, task_id)
 
     def cancel_task(self, task_id: str) -> None:
         """Cancel a ``PENDING`` task; one already cancelled (say by a retried call) counts as done."""
-        try:
-            self._call(cancel_call(task_id))
-        except WanApiError as error:
-            if not error.not_pending or self.get_task(task_id).status is not TaskStatus.CANCELED:
-                raise
-        self.log.info("Cancelled Wan task %s", task_id)
+        return self._run(Caller.cancel_task, task_id)
 
     def list_tasks(self, **filters: Any) -> TaskPage:
         """One page of the account's tasks (last 24 hours unless ``start_time``/``end_time`` say else)."""
-        return self._call(list_call(**filters))
+        return self._run(Caller.list_tasks, **filters)
 
     def wait_for_task(
         self,
@@ -163,7 +157,7 @@ class WanHook(_WanBaseHook):
         """Poll until the task ends (any terminal status is returned, failures included).
 
         Polls soon at first, then less often up to ``max_poll_interval``, never more often than
-        ``poll_interval``, within the account's task-API budget (shared by this process); throttling
+        ``poll_interval``, within the account's task-API rate (shared by this process); throttling
         (429) only slows it down. Raises :class:`WanWaitTimeoutError` after ``timeout`` seconds.
         """
         started = time.monotonic()
@@ -177,7 +171,7 @@ class WanHook(_WanBaseHook):
                 self.log.warning(
                     "Wan throttled the check of task %s; checking again after the pause", task_id
                 )
-                continue  # the account budget holds the next call back for the service's Retry-After
+                continue  # the account's rate limiter holds the next call back for the Retry-After
             if task.status.is_terminal:
                 return task
             waited = time.monotonic() - started
@@ -194,7 +188,9 @@ class WanHook(_WanBaseHook):
         """Check the key with a list call, which bills nothing."""
         try:
             settings = self.settings
-            page = self._call(list_call(page_size=1), RetryPolicy(max_retries=1, backoff_base=0.5))
+            page = self._run(
+                Caller.send, list_call(page_size=1), RetryPolicy(max_retries=1, backoff_base=0.5)
+            )
         except WanApiError as error:
             if error.http_status == 401:
                 return False, f"Wan refused the API key of connection {self.wan_conn_id!r}: {error}"
@@ -210,22 +206,24 @@ class WanHook(_WanBaseHook):
             return False, str(error)
         return True, f"Connected to Wan at {settings.base_url}; {page.total} tasks in the last 24 hours"
 
-    def _call(self, call: WanCall[T], policy: RetryPolicy | None = None) -> T:
-        policy = policy or self.retry_policy
-        budget = budget_for(call, self.settings)
-        attempt = 0
-        while True:
-            while budget is not None and (wait := budget.take()) > 0:
-                time.sleep(wait)
-            try:
-                return self._send(call)
-            except WanApiError as error:
-                note_failure(budget, error)
-                delay = policy.delay_after(call, attempt, error, self.log)
-            time.sleep(delay)
-            attempt += 1
+    def _run(
+        self, method: Callable[Concatenate[Caller, P], Steps[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Carry out a :class:`Caller` method's steps: sleep each pause, send each call."""
+        steps = method(Caller(self.settings, self.retry_policy, self.log), *args, **kwargs)
+        outcome: Outcome = None
+        try:
+            while True:
+                step = steps.send(outcome)
+                if isinstance(step, WanCall):
+                    outcome = self._send(step)
+                else:
+                    time.sleep(step)
+                    outcome = None
+        except StopIteration as done:
+            return cast(T, done.value)
 
-    def _send(self, call: WanCall[T]) -> T:
+    def _send(self, call: WanCall[Any]) -> Answer | WanApiError:
         import requests
 
         settings = self.settings
@@ -240,9 +238,8 @@ class WanHook(_WanBaseHook):
                 allow_redirects=False,
             )
         except requests.RequestException as error:
-            raise network_error(call, error, reached_service=_reached_service(error)) from error
-        retry_after = response.headers.get("Retry-After")
-        return read_answer(call, response.status_code, retry_after, response.content, settings)
+            return network_error(call, error, reached_service=_reached_service(error))
+        return Answer(response.status_code, response.headers.get("Retry-After"), response.content)
 
 
 def _reached_service(error: Exception) -> bool:
@@ -263,62 +260,50 @@ def _reached_service(error: Exception) -> bool:
 class WanAsyncHook(_WanBaseHook):
     """Create, query, cancel and list Wan tasks from an event loop (the triggerer's) over ``aiohttp``.
 
-    All instances on one loop share one pooled session. The connection is read once per hook with
-    ``aget_connection``, never the blocking ``get_connection``.
+    All instances on one loop share one pooled session. The connection is read once per hook, without
+    blocking the loop (see :meth:`get_settings`).
     """
 
     _settings: WanSettings | None = None
 
     async def get_settings(self) -> WanSettings:
+        """The connection through common.compat's async reads: ``conn.extra_dejson`` masks secrets with
+        a blocking call to Airflow's supervisor, which Airflow 3.3 refuses on an event loop
+        (``DeadlockImminentError``); the extra is read asynchronously (3.3.2+) or in a thread."""
         if self._settings is None:
-            self._settings = settings_from_connection(await _aget_connection(self.wan_conn_id))
+            conn = await get_async_connection(self.wan_conn_id, self)
+            self._settings = settings_from_connection(conn, await get_async_extra_dejson(conn))
         return self._settings
 
     async def create_task(self, request: WanRequest) -> WanTask:
         """Submit one task of any family (billed once it succeeds); the request is validated first."""
-        task = await self._call(validated_create_call(request, self.log))
-        self.log.info("Submitted Wan task %s (model %s)", task.task_id, request.model)
-        return task
+        return await self._run(Caller.create_task, validated_create_call(request, self.log))
 
     async def get_task(self, task_id: str) -> WanTask:
-        return await self._call(get_call(task_id))
+        return await self._run(Caller.get_task, task_id)
 
     async def cancel_task(self, task_id: str) -> None:
         """Cancel a ``PENDING`` task; one already cancelled (say by a retried call) counts as done."""
-        try:
-            await self._call(cancel_call(task_id))
-        except WanApiError as error:
-            if not error.not_pending or (await self.get_task(task_id)).status is not TaskStatus.CANCELED:
-                raise
-        self.log.info("Cancelled Wan task %s", task_id)
+        return await self._run(Caller.cancel_task, task_id)
 
     async def list_tasks(self, **filters: Any) -> TaskPage:
-        return await self._call(list_call(**filters))
+        return await self._run(Caller.list_tasks, **filters)
 
-    async def _call(self, call: WanCall[T]) -> T:
+    async def _run(
+        self, method: Callable[Concatenate[Caller, P], Steps[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         from airflow_provider_wan.hooks import aio
 
         settings = await self.get_settings()
-        budget = budget_for(call, settings)
-        attempt = 0
-        while True:
-            while budget is not None and (wait := budget.take()) > 0:
-                await asyncio.sleep(wait)
-            try:
-                return await aio.send(await aio.shared_session(), settings, call, self.timeout)
-            except WanApiError as error:
-                note_failure(budget, error)
-                delay = self.retry_policy.delay_after(call, attempt, error, self.log)
-            await asyncio.sleep(delay)
-            attempt += 1
-
-
-async def _aget_connection(conn_id: str) -> Connection:
-    """``aget_connection``; on Airflow 3.1.0 outside a supervised process (tests, scripts) it cannot
-    import the supervisor channel, so the secrets backends are read in a worker thread instead."""
-    try:
-        return await BaseHook.aget_connection(conn_id)
-    except ImportError as error:
-        if "SUPERVISOR_COMMS" not in str(error):
-            raise
-        return await asyncio.to_thread(BaseHook.get_connection, conn_id)
+        steps = method(Caller(settings, self.retry_policy, self.log), *args, **kwargs)
+        outcome: Outcome = None
+        try:
+            while True:
+                step = steps.send(outcome)
+                if isinstance(step, WanCall):
+                    outcome = await aio.send(await aio.shared_session(), settings, step, self.timeout)
+                else:
+                    await asyncio.sleep(step)
+                    outcome = None
+        except StopIteration as done:
+            return cast(T, done.value)

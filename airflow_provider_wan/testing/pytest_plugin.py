@@ -110,7 +110,7 @@ def wan_emulator_server(pytestconfig: pytest.Config) -> Iterator[WanEmulator]:
 
 
 def _rate_option(config: pytest.Config, name: str) -> float | None:
-    from airflow_provider_wan.api.budget import parse_rate
+    from airflow_provider_wan.api.rate import parse_rate
 
     try:
         return parse_rate(str(config.getini(name)))

@@ -5,9 +5,9 @@ account pass the task API's 20 requests a second whatever their backoff. The pol
 connection's waited-for tasks together: when more are due than a sweep costs, it lists the account's
 ``PENDING`` and ``RUNNING`` tasks (a few pages, see :mod:`airflow_provider_wan.api.sweep`) and reads once
 each waited-for task in neither list (ended: video URL and usage, or the failure code); when only a few
-are due, it reads those. Every call goes through the account's budget (the hook's
-:class:`~airflow_provider_wan.api.budget.TokenBucket`). A 429 pauses the budget and retries the same
-checks later: it never counts toward a trigger's ``max_consecutive_errors``.
+are due, it reads those. Every call waits for the account's task-API rate (the hooks'
+:class:`~airflow_provider_wan.api.rate.TokenBucket`). A 429 pauses that and retries the same checks
+later: it never counts toward a trigger's ``max_consecutive_errors``.
 
 The sweep is an optimisation, never a single point of failure: a list call that fails makes the poller
 read the due tasks one by one instead, and one that is refused, answered in a shape we cannot read, or
@@ -59,8 +59,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 POLL_SPREAD = 0.2  # each pause is stretched by up to 20% at random, so checks do not line up
-READS_AT_ONCE = 8  # query calls in flight at once; the budget paces them anyway
-# Due tasks read one by one per check, longest due first: about a second of the vendor's budget, so that
+READS_AT_ONCE = 8  # query calls in flight at once; the rate limiter paces them anyway
+# Due tasks read one by one per check, longest due first: about a second of the vendor's rate, so that
 # without a sweep (thousands due) every task waits its turn once, not behind a batch and then in it.
 READS_PER_CHECK = 20
 HOOK_REUSE_SECONDS = 300.0
@@ -139,7 +139,7 @@ class Watch:
 
 
 class AccountPoller:
-    """Checks the waited-for tasks of one connection on one event loop, within the account's budget."""
+    """Checks the waited-for tasks of one connection on one event loop, within the account's rate."""
 
     def __init__(self, wan_conn_id: str, loop: asyncio.AbstractEventLoop) -> None:
         self.wan_conn_id = wan_conn_id
@@ -243,7 +243,7 @@ class AccountPoller:
                     page_no, last_page = page_no + 1, page.total_page
         except WanApiError as error:
             if error.throttled:
-                return True  # the same checks again, once the budget's pause is over
+                return True  # the same checks again, once the rate limiter's pause is over
             self._list_failed(error, watching)
             return False
         if self.sweep_health.worked():
@@ -269,7 +269,7 @@ class AccountPoller:
         say = log.info if was_off else log.warning  # a retry that failed again is no news
         say(
             "Wan's list call for connection %s %s: reading each waited-for task on its own (within the "
-            "same budget), and trying the list call again in %.0f s",
+            "same rate), and trying the list call again in %.0f s",
             self.wan_conn_id,
             reason,
             pause,

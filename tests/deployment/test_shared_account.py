@@ -1,7 +1,7 @@
 """Two triggerer processes share one Wan account: Airflow as a platform team scales it (CeleryExecutor over
 Redis, PostgreSQL, two Celery workers, two triggerers, scheduler, dag-processor and API server, each its own
 process) waits for a mapped batch of videos through the ``wan-emulator`` command with its task-API limit on
-(query, cancel and list share 20 requests a second). Each process is given half of the account's budget
+(query, cancel and list share 20 requests a second). Each process is given half of the account's rate
 with the connection's ``task_api_rps`` extra. Every video succeeds on its first try with one create, both
 triggerers hold some of the batch, and there is no throttling storm: at most 1% of the task-API requests
 are refused.

@@ -80,7 +80,7 @@ def test_limits_can_be_switched_off(api: Api, emulator: WanEmulator) -> None:
 
 
 def _burst(api: Api, task_id: str, count: int) -> list[int]:
-    """``count`` raw calls in a row, query, list and cancel in turn (the three share the budget)."""
+    """``count`` raw calls in a row, query, list and cancel in turn (the three share the rate)."""
     calls = (lambda: api.query(task_id), lambda: api.list(), lambda: api.cancel(task_id))
     return [calls[i % 3]().status_code for i in range(count)]
 
@@ -102,10 +102,10 @@ def test_query_cancel_and_list_share_twenty_requests_a_second_then_429(
     assert (error.http_status, error.code, error.retryable) == (429, "Throttling", True)
     assert error.retry_after == 1
     drained = time.monotonic()
-    emulator.advance_clock(60)  # the test clock moves tasks, not the wall-time budget
+    emulator.advance_clock(60)  # the test clock moves tasks, not the wall-time bucket
     after_clock = [api.query(task_id).status_code for _ in range(20)]
     refilled = 1 + 20 * (time.monotonic() - drained)  # what wall time gave back meanwhile
-    assert after_clock.count(200) <= refilled  # a budget refilled by the clock would answer 20
+    assert after_clock.count(200) <= refilled  # a bucket refilled by the clock would answer 20
     time.sleep(0.2)  # wall time refills: 4 tokens
     assert api.query(task_id).status_code == 200
 

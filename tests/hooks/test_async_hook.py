@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from airflow.sdk import BaseHook
+from airflow.sdk import BaseHook, Connection
 
 from airflow_provider_wan.api import TaskStatus, WanApiError
 from airflow_provider_wan.emulator import WanEmulator
@@ -168,16 +168,27 @@ async def test_close_sessions_closes_this_loops_session(own_emulator: WanEmulato
 async def test_connection_is_read_once_and_never_by_blocking_the_loop(
     own_emulator: WanEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Neither the connection nor its extra is read on the loop: ``extra_dejson`` masks the extra's
+    secrets with a blocking call to the supervisor, which Airflow 3.3 answers with DeadlockImminentError."""
     loop_thread = threading.current_thread()
     blocking_reads_on_loop = []
     get_connection = BaseHook.get_connection.__func__  # type: ignore[attr-defined]
+    extra_dejson = Connection.extra_dejson
 
     def watched_get_connection(cls: type[BaseHook], conn_id: str) -> object:
         if threading.current_thread() is loop_thread:
             blocking_reads_on_loop.append(conn_id)
         return get_connection(cls, conn_id)
 
+    def watched_extra_dejson(conn: Connection) -> object:
+        if threading.current_thread() is loop_thread:
+            blocking_reads_on_loop.append(f"{conn.conn_id}.extra_dejson")
+        return extra_dejson.fget(conn)  # type: ignore[attr-defined]
+
     monkeypatch.setattr(BaseHook, "get_connection", classmethod(watched_get_connection))
+    monkeypatch.setattr(Connection, "extra_dejson", property(watched_extra_dejson))
+    connection = {"host": own_emulator.base_url, "password": own_emulator.api_key}
+    monkeypatch.setenv("AIRFLOW_CONN_WAN_OWN", json.dumps({**connection, "extra": {"task_api_rps": 7}}))
     hook = WanAsyncHook("wan_own", **FAST)
     await hook.get_task("some-task")
     monkeypatch.setenv("AIRFLOW_CONN_WAN_OWN", json.dumps({"host": "http://127.0.0.1:9", "password": "sk-x"}))
@@ -185,6 +196,7 @@ async def test_connection_is_read_once_and_never_by_blocking_the_loop(
     await hook.get_task("some-task")  # still the connection read the first time
 
     assert blocking_reads_on_loop == []
+    assert (await hook.get_settings()).task_api_rps == 7  # the extra was read, off the loop
     assert len(calls(own_emulator, "query")) == 2
     await aio.close_sessions()
 

@@ -8,7 +8,7 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_provider_wan.api import WanApiError, WanResponseError, WanValidationError
-from airflow_provider_wan.api.budget import check_rate, parse_rate
+from airflow_provider_wan.api.rate import check_rate, parse_rate
 from airflow_provider_wan.exceptions import (
     WanCreateUncertainError,
     WanTaskError,

@@ -1,4 +1,4 @@
-"""Each trigger test starts with fresh account budgets: a test that throttles on purpose halves the rate
+"""Each trigger test starts with fresh rate limiters: a test that throttles on purpose halves the rate
 its process may use, which would slow the next test on the same emulator for half a minute."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from airflow_provider_wan.api.budget import forget_budgets
+from airflow_provider_wan.hooks.limiters import forget_limiters
 
 
 @pytest.fixture(autouse=True)
-def _fresh_budgets() -> Iterator[None]:
+def _fresh_limiters() -> Iterator[None]:
     yield
-    forget_budgets()
+    forget_limiters()

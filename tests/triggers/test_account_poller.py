@@ -1,6 +1,6 @@
 """Many WanTaskTriggers on one account, in one real event loop, against the emulator over HTTP with its
 task-API limit on (query, cancel and list share 20 requests a second): they wait through one poller per
-loop and connection, stay within the budget, and a 429 never ends a wait."""
+loop and connection, stay within the task-API rate, and a 429 never ends a wait."""
 
 from __future__ import annotations
 
@@ -326,5 +326,5 @@ async def test_the_sweep_falls_back_then_resumes_once_the_list_call_works_again(
         f"{how}: {fallback_rate:.1f} task-API requests a second while reading one by one, "
         f"{resumed_rate:.1f} once sweeping again (100 tasks, 0.5 s pace)"
     )
-    assert fallback_rate >= 12.0  # the budget's 20 a second, spent reading each task
+    assert fallback_rate >= 12.0  # the rate of 20 a second, spent reading each task
     assert resumed_rate <= fallback_rate / 2.5

@@ -1,17 +1,16 @@
-"""The account's task-API budget: query, cancel and list share 20 requests a second (pure, no I/O).
+"""The task API's request rate: query, cancel and list share 20 requests a second per account.
 
 The vendor limits those three calls together, per account; past the limit it answers 429 ``Throttling``.
-A :class:`TokenBucket` says when the next call may go. The provider keeps one per account and process
-(:func:`account_budget`), shared by every hook, sensor and trigger in it, and spends it evenly (a burst
-of one): at most ``rate`` calls in any second, however the service counts them. A 429 pauses the bucket
-for the ``Retry-After`` and halves its rate, which climbs back to the configured rate over
-``RECOVERY_SECONDS``: processes that share one account and over-ask settle below the limit. The emulator
-enforces the limit with the same bucket (a burst of a full second's worth).
+A :class:`TokenBucket` says when the next call may go. The hooks keep one per account and process (see
+:mod:`airflow_provider_wan.hooks.limiters`) and spend it evenly (a burst of one): at most ``rate`` calls in
+any second, however the service counts them. A 429 pauses the bucket for the ``Retry-After`` and halves
+its rate, which climbs back to the configured rate over ``RECOVERY_SECONDS``: processes that share one
+account and over-ask settle below the limit. The emulator enforces the limit with the same bucket (a
+burst of a full second's worth).
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
 import time
@@ -26,6 +25,7 @@ THROTTLE_PAUSE = 1.0  # seconds held back after a 429 that sent no Retry-After
 RECOVERY_SECONDS = 30.0  # a halved rate climbs back to the configured one over this long
 SLOWEST_SHARE = 1 / 16  # throttling never slows a bucket below this share of its configured rate
 EPSILON = 1e-9
+RATE_ALLOWED = "a positive number of requests a second (the vendor allows 20)"
 
 
 class TokenBucket:
@@ -38,8 +38,7 @@ class TokenBucket:
     def __init__(
         self, rate: float, *, burst: float = 1.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        check_rate(rate)
-        self.configured = self.rate = float(rate)
+        self.configured = self.rate = check_rate(rate)
         self.burst = max(1.0, float(burst))
         self.clock = clock
         self.tokens = self.burst
@@ -91,9 +90,7 @@ class TokenBucket:
 def check_rate(rate: float) -> float:
     """A usable requests-a-second figure, or a :class:`WanValidationError` saying what is allowed."""
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < math.inf:
-        raise WanValidationError(
-            "task_api_rps", rate, "a positive number of requests a second (the vendor allows 20)"
-        )
+        raise WanValidationError("task_api_rps", rate, RATE_ALLOWED)
     return float(rate)
 
 
@@ -107,29 +104,3 @@ def parse_rate(text: str) -> float | None:
         raise WanValidationError(
             "task_api_rps", text, "a positive number of requests a second, or none"
         ) from None
-
-
-def account_key(base_url: str, api_key: str) -> str:
-    """Which account a connection spends the budget of, as far as a client can tell (no key in it)."""
-    return hashlib.sha256(f"{base_url}\n{api_key}".encode()).hexdigest()[:16]
-
-
-_budgets: dict[str, TokenBucket] = {}
-_budgets_lock = threading.Lock()
-
-
-def account_budget(account: str, rate: float) -> TokenBucket:
-    """This process's one bucket for ``account``, at the ``rate`` its connection configures."""
-    with _budgets_lock:
-        bucket = _budgets.get(account)
-        if bucket is None:
-            bucket = _budgets[account] = TokenBucket(rate)
-        elif bucket.configured != rate:
-            bucket.configure(rate)
-        return bucket
-
-
-def forget_budgets() -> None:
-    """Drop every account's bucket (tests that throttle on purpose, so the next starts afresh)."""
-    with _budgets_lock:
-        _budgets.clear()

@@ -1,4 +1,4 @@
-"""The account's task-API budget: the bucket's arithmetic (on a hand-moved clock), and the sync hook
+"""The account's task-API rate: the bucket's arithmetic (on a hand-moved clock), and the sync hook
 honouring it against the emulator with its limit on, from many threads of one process."""
 
 from __future__ import annotations
@@ -9,16 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from airflow_provider_wan.api.budget import (
-    RECOVERY_SECONDS,
-    SLOWEST_SHARE,
-    TokenBucket,
-    account_budget,
-    forget_budgets,
-    parse_rate,
-)
+from airflow_provider_wan.api.rate import RECOVERY_SECONDS, SLOWEST_SHARE, TokenBucket, parse_rate
 from airflow_provider_wan.emulator import WanEmulator
 from airflow_provider_wan.exceptions import WanConnectionError
+from airflow_provider_wan.hooks.limiters import account_limiter, forget_limiters
 from airflow_provider_wan.hooks.wan import WanHook
 
 from .conftest import FAST, REQUEST, calls, faults_lifted_after
@@ -33,9 +27,9 @@ class HandClock:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_budgets() -> Iterator[None]:
+def _fresh_limiters() -> Iterator[None]:
     yield
-    forget_budgets()
+    forget_limiters()
 
 
 def test_the_bucket_spends_evenly_at_its_rate() -> None:
@@ -69,10 +63,10 @@ def test_a_429_pauses_for_retry_after_halves_the_rate_and_it_recovers() -> None:
 
 
 def test_one_bucket_per_account_in_a_process_with_its_configured_rate() -> None:
-    first = account_budget("account-a", 20)
-    assert account_budget("account-a", 20) is first
-    assert account_budget("account-b", 20) is not first
-    assert account_budget("account-a", 5) is first
+    first = account_limiter("account-a", 20)
+    assert account_limiter("account-a", 20) is first
+    assert account_limiter("account-b", 20) is not first
+    assert account_limiter("account-a", 5) is first
     assert (first.configured, first.rate) == (5, 5)
 
 
@@ -84,7 +78,7 @@ def test_a_bad_rate_is_refused_saying_what_is_allowed(text: str) -> None:
     assert parse_rate("7.5") == 7.5
 
 
-def test_threads_of_one_process_share_the_budget_and_are_never_throttled(
+def test_threads_of_one_process_share_the_rate_and_are_never_throttled(
     wan_emulator: WanEmulator, wan_connection: str
 ) -> None:
     task_id = WanHook(wan_connection).create_task(REQUEST).task_id
