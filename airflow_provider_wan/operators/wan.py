@@ -1,10 +1,11 @@
 """Generate a video from text with Wan: submit once, wait (deferred or not), return the result.
 
-Every family's operator is importable from here too (each lives in its own module)."""
+Every family's operator is importable from here too (each lives in its own module), and so are the
+submission's and the wait's constants, loaded only when asked for: DAG parsing needs neither module."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_wan.api import VideoRequest, WanRequest
 from airflow_provider_wan.api.request import AUDIO_URL_RULE
@@ -12,8 +13,11 @@ from airflow_provider_wan.operators.generation import WanGenerationOperator, req
 from airflow_provider_wan.operators.image_to_video import WanImageToVideoOperator
 from airflow_provider_wan.operators.keyframes_to_video import WanKeyframesToVideoOperator
 from airflow_provider_wan.operators.reference_to_video import WanReferenceToVideoOperator
-from airflow_provider_wan.operators.submission import CLAIM_KEY, MAX_CREATES_PER_TRY, STATE_KEY
-from airflow_provider_wan.operators.waiting import DEFERRAL_GRACE, TIMEOUT_MARGIN_MAX, TIMEOUT_MARGIN_SHARE
+
+if TYPE_CHECKING:
+    from airflow_provider_wan.operators.submission import CLAIM_KEY, MAX_CREATES_PER_TRY, STATE_KEY
+    from airflow_provider_wan.operators.waiting import TIMEOUT_MARGIN_MAX, TIMEOUT_MARGIN_SHARE
+    from airflow_provider_wan.triggers.wan import DEFERRAL_GRACE
 
 __all__ = [
     "CLAIM_KEY",
@@ -34,6 +38,22 @@ __all__ = [
 #: Request fields of :class:`VideoRequest` besides ``model``; each is an operator argument and template field.
 REQUEST_FIELDS = request_fields(VideoRequest)
 MAX_AUDIO_BYTES = AUDIO_URL_RULE.max_bytes  # the service refuses larger audio files
+_LAZY = {
+    "CLAIM_KEY": "airflow_provider_wan.operators.submission",
+    "MAX_CREATES_PER_TRY": "airflow_provider_wan.operators.submission",
+    "STATE_KEY": "airflow_provider_wan.operators.submission",
+    "TIMEOUT_MARGIN_MAX": "airflow_provider_wan.operators.waiting",
+    "TIMEOUT_MARGIN_SHARE": "airflow_provider_wan.operators.waiting",
+    "DEFERRAL_GRACE": "airflow_provider_wan.triggers.wan",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class WanTextToVideoOperator(WanGenerationOperator):
