@@ -20,7 +20,6 @@ from airflow_provider_wan.api.models import did_you_mean, resolve_in
 from airflow_provider_wan.api.pacing import MAX_CONSECUTIVE_ERRORS, MAX_POLL_INTERVAL, POLL_INTERVAL
 from airflow_provider_wan.exceptions import TransferRefused, WanTaskError, WanTaskFinalError, with_model_hint
 from airflow_provider_wan.hooks.connection import DEFAULT_AWS_CONN_ID, DEFAULT_CONN_ID
-from airflow_provider_wan.operators import inputs
 from airflow_provider_wan.operators.arguments import OperatorArguments
 from airflow_provider_wan.operators.values import coerce, is_set, is_templated, request_fields
 from airflow_provider_wan.plugins.links import WanVideoLink
@@ -256,7 +255,7 @@ class WanGenerationOperator(BaseOperator):
         from airflow_provider_wan.operators.submission import Submission
         from airflow_provider_wan.operators.waiting import TaskWait
 
-        wait = TaskWait(self)  # execution_timeout's clock starts with the try
+        wait = TaskWait(self, context)  # execution_timeout's clock starts with the try
         try:
             request, _ = self._checked_request()  # the hook logs the warnings when it sends
             destination = self._destination(request)
@@ -269,10 +268,8 @@ class WanGenerationOperator(BaseOperator):
                 return task.task_id
             if task.status is not TaskStatus.SUCCEEDED:
                 if self.deferrable:
-                    trigger, backstop = wait.deferral(task.task_id)
-                    self.defer(trigger=trigger, method_name="execute_complete", timeout=backstop)
-                keeps_state = context.get("task_state_store") is not None
-                task = wait.in_worker(task.task_id, keeps_state=keeps_state)
+                    wait.defer(task.task_id)
+                task = wait.in_worker(task.task_id)
             return self._succeed(context, task, request)
         except WanValidationError as error:  # bad rendered values or connection: a retry finds them the same
             raise WanTaskFinalError(f"Refused before anything was sent to Wan: {error}") from error
@@ -290,7 +287,7 @@ class WanGenerationOperator(BaseOperator):
 
         event = check_event(event)
         if event["status"] != "success":
-            raise TaskWait(self).after_event(event, keeps_state=context.get("task_state_store") is not None)
+            raise TaskWait(self, context).after_event(event)
         self.wan_task_id = str(event["wan_task_id"])
         return self._succeed(context, event["task"], self._requested())
 
@@ -411,12 +408,16 @@ class WanGenerationOperator(BaseOperator):
     def _checked_request(self) -> tuple[WanRequest, list[str]]:
         """The shown request once the contract's rules passed (an ``s3://`` URI judged by the URL it
         will become), and their warnings."""
+        from airflow_provider_wan.operators import inputs
+
         request = self._requested()
         return request, inputs.with_stand_ins(request).validate()
 
     def _ready_to_send(self, context: Context, request: WanRequest) -> WanRequest:
         """The request as it will be sent: ``s3://`` inputs checked in S3 and presigned (an error names
         the URI, never the signed URL), once ``before_create`` passed."""
+        from airflow_provider_wan.operators import inputs
+
         to_send = inputs.presigned(request, self.aws_conn_id, self.input_url_expires_in)
         self.before_create(context, request)
         return to_send

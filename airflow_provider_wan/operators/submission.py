@@ -5,13 +5,14 @@ The task state store (Airflow 3.3+) holds the intent before the create and the t
 without one (3.1, 3.2) a retry reconciles from the DAG run's start. Each try publishes the Wan task it
 holds as a claim (XCom), and reconciling skips tasks that sibling task instances claim.
 
-Airflow 3.3's ``ResumableJobMixin`` is not used: it would not make this shorter, and it would give up
-guarantees. It stores the external id only after the submit returned, so a try lost between the create
-and that write, or a create whose answer was lost, submits again and bills a second video (its
-documented limitation); here the intent is written first and such a create is reconciled. It polls in
-the worker (``poll_until_complete``) where we defer, keeps no claims, and its key would hold a bare id
-where ours holds the record retries in flight read (request, intent, id, reported). The one step it
-would take over, re-attaching by the stored id, is a few lines of :meth:`Submission.reattach`.
+Airflow 3.3's ``ResumableJobMixin`` is not used: it cannot keep this promise. It writes the external id
+only after ``submit_job`` returned, so a worker that dies between the paid create and that write leaves
+nothing, and the next try bills a second video (a window its docstring says it cannot close); here the
+intent is written before the create, and a try that finds an intent without an id reconciles it, as it
+does a create whose answer was lost. It also re-attaches to a stored id whatever the request now is,
+waits in the worker (``poll_until_complete``) where we defer, is absent on Airflow 3.1 and 3.2, and is a
+mixin of six abstract callbacks, the shape this module replaces. The one step of it that fits,
+re-attaching by the stored id, is a few lines of :meth:`Submission.reattach`.
 """
 
 from __future__ import annotations
@@ -21,22 +22,15 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_wan.api import TaskSummary, WanApiError, WanRequest, WanTask
-from airflow_provider_wan.api.reconcile import (
-    LIVE_STATUSES,
-    Intent,
-    Window,
-    candidates,
-    matches,
-    nearly_matches,
-    request_fingerprint,
-)
+from airflow_provider_wan.api import TaskSummary, WanApiError, WanRequest, WanTask, reconcile
+from airflow_provider_wan.api.reconcile import Intent, Window, candidates, matches, nearly_matches
 from airflow_provider_wan.exceptions import (
     WanCreateUncertainError,
     WanTaskError,
     WanTaskFinalError,
     call_error,
 )
+from airflow_provider_wan.operators.waiting import cancel_if_pending
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -77,7 +71,9 @@ class Submission:
     @cached_property
     def fingerprint(self) -> str:
         """The request (as shown) and the account it goes to, as one digest (no key in it)."""
-        return request_fingerprint(self.request.to_body(), self.hook.base_url, self.hook.settings.api_key)
+        return reconcile.request_fingerprint(
+            self.request.to_body(), self.hook.base_url, self.hook.settings.api_key
+        )
 
     def reattach(self) -> WanTask | None:
         """The task an earlier try of this task instance submitted, if it is still worth having.
@@ -107,8 +103,6 @@ class Submission:
 
     def _reattach_by_id(self, wan_task_id: str) -> WanTask | None:
         if self.record.get("request") != self.request.to_body():
-            from airflow_provider_wan.operators.waiting import cancel_if_pending  # (the hook: not for the UI)
-
             self.log.warning(
                 "Wan task %s was submitted for a different request; submitting anew", wan_task_id
             )
@@ -118,7 +112,7 @@ class Submission:
             task = self.hook.get_task(wan_task_id)
         except WanApiError as error:
             raise call_error(error, "checking the task an earlier try submitted", wan_task_id) from error
-        if task.status not in LIVE_STATUSES:
+        if task.status not in reconcile.LIVE_STATUSES:
             self.log.warning(
                 "Wan task %s from an earlier try ended %s; submitting anew", wan_task_id, task.status.value
             )
@@ -254,12 +248,8 @@ class Submission:
         if self.store is not None:
             self.store.set(STATE_KEY, {**self.record, "wan_task_id": wan_task_id})
 
-    # -- claims ----------------------------------------------------------------------------------
-    # A match is claimed, then the claims are read again; if a task instance that sorts first claimed
-    # the same task meanwhile, this one withdraws and tries the next candidate. Residual window (no
-    # atomic compare-and-set in Airflow): a task instance sorting first that publishes its claim only
-    # after this one's re-read also keeps the task, so two task instances share one video. Both must
-    # have lost a create for the same model and prompt at nearly the same moment.
+    # -- claims: a match is claimed, then the claims are read again; if a task instance that sorts first
+    # claimed it meanwhile, this one withdraws (the window that remains: WanGenerationOperator's docstring)
 
     def _claims(self) -> dict[str, Any]:
         """Wan task ids claimed by other task instances of this DAG run, each with its claimant."""

@@ -6,8 +6,7 @@ Loaded when a task runs, not when its DAG is parsed."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow_provider_wan import metrics
 from airflow_provider_wan.api import TaskStatus, WanApiError, WanTask
@@ -20,9 +19,11 @@ from airflow_provider_wan.exceptions import (
     task_error,
 )
 from airflow_provider_wan.hooks.wan import WanHook
-from airflow_provider_wan.triggers.wan import WanTaskTrigger, deferral, event_error, why_not_cancelled
+from airflow_provider_wan.triggers.wan import defer_to_trigger, event_error, why_not_cancelled
 
 if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
     from airflow_provider_wan.operators.generation import WanGenerationOperator
     from airflow_provider_wan.transfers.landing import Log
 
@@ -35,19 +36,18 @@ class TaskWait:
     """One try's wait, by the operator's ``timeout``, poll settings and ``execution_timeout``, whose
     clock starts with the try (``execute``); a resumed try only reads which limit ended the wait."""
 
-    def __init__(self, operator: WanGenerationOperator) -> None:
+    def __init__(self, operator: WanGenerationOperator, context: Context) -> None:
         self.operator = operator
+        # a task state store keeps the task for the retry to re-attach: a failing wait need not cancel it
+        self.keeps_state = context.get("task_state_store") is not None
         self.started = time.monotonic()
-        execution_timeout = operator.execution_timeout
-        budget = execution_timeout.total_seconds() if execution_timeout is not None else 0.0
-        self.margin = min(TIMEOUT_MARGIN_MAX, budget * TIMEOUT_MARGIN_SHARE)
+        limit = operator.execution_timeout
+        budget = limit.total_seconds() if limit is not None else None
+        self.margin = min(TIMEOUT_MARGIN_MAX, (budget or 0.0) * TIMEOUT_MARGIN_SHARE)
         # execution_timeout's seconds where it ends the wait before timeout does, and the limit's name
-        self.budget = (
-            budget if execution_timeout is not None and budget - self.margin < operator.timeout else None
-        )
-        self.limit = (
-            f"timeout={operator.timeout:g}s" if self.budget is None else f"execution_timeout={budget:g}s"
-        )
+        first = budget is not None and budget - self.margin < operator.timeout
+        self.budget = budget if first else None
+        self.limit = f"execution_timeout={budget:g}s" if first else f"timeout={operator.timeout:g}s"
 
     def seconds_left(self) -> float:
         """``timeout``, or what ``execution_timeout`` leaves less a margin to cancel and fail cleanly
@@ -56,20 +56,14 @@ class TaskWait:
             return self.operator.timeout
         return max(self.budget - self.margin - (time.monotonic() - self.started), 0.0)
 
-    def deferral(self, wan_task_id: str) -> tuple[WanTaskTrigger, timedelta]:
-        """The trigger and backstop of a deferral for the rest of the wait."""
+    def defer(self, wan_task_id: str) -> NoReturn:
+        """Defer to the trigger for the rest of the wait."""
         operator = self.operator
-        return deferral(
-            wan_task_id,
-            self.seconds_left(),
-            wan_conn_id=operator.wan_conn_id,
-            poll_interval=operator.poll_interval,
-            max_poll_interval=operator.max_poll_interval,
-            max_consecutive_errors=operator.max_consecutive_errors,
-            execution_timeout=operator.execution_timeout,
+        defer_to_trigger(
+            operator, wan_task_id, self.seconds_left(), operator.poll_interval, operator.max_poll_interval
         )
 
-    def in_worker(self, wan_task_id: str, *, keeps_state: bool) -> WanTask:
+    def in_worker(self, wan_task_id: str) -> WanTask:
         """Poll in the worker until the task succeeds; its failure, or the limit, raises. A polling
         failure cancels a ``PENDING`` task unless the task state store keeps it for the retry."""
         operator = self.operator
@@ -83,7 +77,7 @@ class TaskWait:
         except WanWaitTimeoutError as error:
             raise self.timed_out(wan_task_id, error.task.status.value) from error
         except WanApiError as error:
-            if not keeps_state:
+            if not self.keeps_state:
                 cancel_if_pending(operator.wan_conn_id, wan_task_id, operator.log)
             raise call_error(error, "waiting for the task", wan_task_id) from error
         metrics.detected(task.end_time, operator.wan_conn_id)
@@ -92,14 +86,14 @@ class TaskWait:
             raise task_error(task.task_id, task.status, task.code, task.message)
         return task
 
-    def after_event(self, event: dict[str, Any], *, keeps_state: bool) -> WanTaskError:
+    def after_event(self, event: dict[str, Any]) -> WanTaskError:
         """The error a trigger's ``timeout``, ``failed`` or ``error`` event ends the try with."""
         wan_task_id = str(event["wan_task_id"])
         if event["status"] == "timeout":
             return self.timed_out(wan_task_id, (event.get("task") or {}).get("status"))
         if event["status"] == "failed":
             metrics.task_ended(str(event["task"]["status"]), self.operator.model, self.operator.wan_conn_id)
-        elif not keeps_state:  # no store to re-attach from: a retry would submit anew
+        elif not self.keeps_state:  # no store to re-attach from: a retry would submit anew
             cancel_if_pending(self.operator.wan_conn_id, wan_task_id, self.operator.log)
         return event_error(event)
 

@@ -5,6 +5,7 @@ submission's and the wait's constants, loaded only when asked for: DAG parsing n
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_wan.api import VideoRequest, WanRequest
@@ -39,21 +40,16 @@ __all__ = [
 REQUEST_FIELDS = request_fields(VideoRequest)
 MAX_AUDIO_BYTES = AUDIO_URL_RULE.max_bytes  # the service refuses larger audio files
 _LAZY = {
-    "CLAIM_KEY": "airflow_provider_wan.operators.submission",
-    "MAX_CREATES_PER_TRY": "airflow_provider_wan.operators.submission",
-    "STATE_KEY": "airflow_provider_wan.operators.submission",
-    "TIMEOUT_MARGIN_MAX": "airflow_provider_wan.operators.waiting",
-    "TIMEOUT_MARGIN_SHARE": "airflow_provider_wan.operators.waiting",
-    "DEFERRAL_GRACE": "airflow_provider_wan.triggers.wan",
+    **dict.fromkeys(("CLAIM_KEY", "MAX_CREATES_PER_TRY", "STATE_KEY"), "operators.submission"),
+    **dict.fromkeys(("TIMEOUT_MARGIN_MAX", "TIMEOUT_MARGIN_SHARE"), "operators.waiting"),
+    "DEFERRAL_GRACE": "triggers.wan",
 }
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"airflow_provider_wan.{_LAZY[name]}"), name)
 
 
 class WanTextToVideoOperator(WanGenerationOperator):

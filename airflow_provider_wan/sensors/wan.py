@@ -92,18 +92,9 @@ class WanTaskSensor(BaseSensorOperator):
             return super().execute(context)
         found = self.poke(context)
         if not isinstance(found, PokeReturnValue):
-            from airflow_provider_wan.triggers.wan import deferral
+            from airflow_provider_wan.triggers.wan import defer_to_trigger
 
-            trigger, backstop = deferral(
-                self.wan_task_id,
-                self.timeout,
-                wan_conn_id=self.wan_conn_id,
-                poll_interval=self.poke_interval,
-                max_poll_interval=self.poke_interval,
-                max_consecutive_errors=self.max_consecutive_errors,
-                execution_timeout=self.execution_timeout,
-            )
-            self.defer(trigger=trigger, method_name="execute_complete", timeout=backstop)
+            defer_to_trigger(self, self.wan_task_id, self.timeout, self.poke_interval, self.poke_interval)
         return found.xcom_value
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:

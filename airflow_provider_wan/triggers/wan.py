@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -22,6 +22,10 @@ from airflow_provider_wan.compat import task_instance_state, triggers_have_on_ki
 from airflow_provider_wan.exceptions import WanTaskError, WanTaskFinalError, task_error
 from airflow_provider_wan.hooks.connection import DEFAULT_CONN_ID
 from airflow_provider_wan.triggers.poller import Watch, account_poller, polling_hook
+
+if TYPE_CHECKING:
+    from airflow_provider_wan.operators.generation import WanGenerationOperator
+    from airflow_provider_wan.sensors.wan import WanTaskSensor
 
 #: The only statuses a WanTaskTrigger event carries; anything else is refused by :func:`check_event`.
 EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
@@ -242,23 +246,23 @@ def event_error(event: dict[str, Any]) -> WanTaskError:
     return kind(str(event["message"]), wan_task_id=wan_task_id, code=event.get("code"))
 
 
-def deferral(
+def defer_to_trigger(
+    task: WanGenerationOperator | WanTaskSensor,
     wan_task_id: str,
     wait: float,
-    *,
-    wan_conn_id: str,
     poll_interval: float,
     max_poll_interval: float,
-    max_consecutive_errors: int,
-    execution_timeout: timedelta | None,
-) -> tuple[WanTaskTrigger, timedelta]:
-    """The trigger that waits ``wait`` seconds at most, and the timeout to defer with: Airflow's own
-    deferral timeout is only a backstop (the trigger's ``timeout`` event lets the task be cancelled)."""
+) -> NoReturn:
+    """Defer ``task`` to a trigger waiting ``wait`` seconds at most for the Wan task. Airflow's own deferral
+    timeout is only a backstop: the trigger's ``timeout`` event lets the task be cancelled."""
+    deadline = time.time() + wait
     trigger = WanTaskTrigger(
-        wan_task_id, time.time() + wait, wan_conn_id, poll_interval, max_poll_interval, max_consecutive_errors
+        wan_task_id, deadline, task.wan_conn_id, poll_interval, max_poll_interval, task.max_consecutive_errors
     )
     backstop = timedelta(seconds=wait + max_poll_interval + DEFERRAL_GRACE)
-    return trigger, backstop if execution_timeout is None else min(backstop, execution_timeout)
+    if task.execution_timeout is not None:
+        backstop = min(backstop, task.execution_timeout)
+    task.defer(trigger=trigger, method_name="execute_complete", timeout=backstop)
 
 
 def task_view(task: WanTask | dict[str, Any]) -> dict[str, Any]:
