@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 from airflow_provider_wan.api import WanValidationError
-from airflow_provider_wan.api.pricing import check_cap_value
 from airflow_provider_wan.operators.values import is_templated
 from airflow_provider_wan.transfers.destination import check_if_exists, parse_destination
 from airflow_provider_wan.transfers.landing import LandingOptions
@@ -61,8 +60,17 @@ class OperatorArguments:
             poll_interval=poll_interval,
             max_poll_interval=max_poll_interval,
             timeout=seconds,
-            max_cost=check_cap_value("max_cost", values["max_cost"]),
-            max_billed_seconds=check_cap_value("max_billed_seconds", values["max_billed_seconds"]),
+            max_cost=_cap("max_cost", values["max_cost"]),
+            max_billed_seconds=_cap("max_billed_seconds", values["max_billed_seconds"]),
             if_exists=check_if_exists(values["if_exists"]),
             landing=LandingOptions(**{name: values[name] for name in LANDING_ARGUMENTS}),
         )
+
+
+def _cap(parameter: str, value: Any) -> float | None:
+    """A cap as a number; the pricing module loads only for a cap given (DAG parsing is hot)."""
+    if value is None:
+        return None
+    from airflow_provider_wan.api.pricing import check_cap_value
+
+    return check_cap_value(parameter, value)

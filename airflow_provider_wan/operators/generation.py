@@ -1,35 +1,27 @@
-"""The base of every Wan video operator: the request from the operator's fields, then submit once,
-wait (deferred or not) and return the result. A family names only its request types and fields."""
+"""The base of every Wan video operator: the request from the operator's fields, checked once per try,
+then the task instance's one :class:`~airflow_provider_wan.operators.submission.Submission`, one
+:class:`~airflow_provider_wan.operators.waiting.TaskWait` (deferred or in the worker) and the result,
+landed by a :class:`~airflow_provider_wan.operators.video_destination.VideoDestination` if asked. A
+family names only its request types and fields. Those parts load when a task runs, not at DAG parse."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.providers.common.compat.sdk import conf
+from airflow.providers.common.compat.sdk import BaseOperator, conf
 
-from airflow_provider_wan.api import (
-    TaskStatus,
-    WanRequest,
-    WanTask,
-    WanValidationError,
-    uses_media_protocol,
-)
+from airflow_provider_wan.api import TaskStatus, WanRequest, WanTask, WanValidationError, uses_media_protocol
 from airflow_provider_wan.api.media_request import MediaListRequest
 from airflow_provider_wan.api.models import did_you_mean, resolve_in
 from airflow_provider_wan.api.pacing import MAX_CONSECUTIVE_ERRORS, MAX_POLL_INTERVAL, POLL_INTERVAL
-from airflow_provider_wan.api.reconcile import request_fingerprint
 from airflow_provider_wan.exceptions import TransferRefused, WanTaskError, WanTaskFinalError, with_model_hint
 from airflow_provider_wan.hooks.connection import DEFAULT_AWS_CONN_ID, DEFAULT_CONN_ID
-from airflow_provider_wan.operators import inputs
 from airflow_provider_wan.operators.arguments import OperatorArguments
-from airflow_provider_wan.operators.submission import STATE_KEY, SubmitsOnce
 from airflow_provider_wan.operators.values import coerce, is_set, is_templated, request_fields
-from airflow_provider_wan.operators.video_destination import VideoDestination
-from airflow_provider_wan.operators.waiting import task_view
 from airflow_provider_wan.plugins.links import WanVideoLink
 from airflow_provider_wan.transfers.landing import (
     DEFAULT_ASSET_ALIAS,
@@ -45,12 +37,15 @@ if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk.definitions.mappedoperator import OperatorPartial
 
+    from airflow_provider_wan.hooks.wan import WanHook
+    from airflow_provider_wan.operators.video_destination import VideoDestination
+
 #: The default ``map_index_template``: a mapped batch reads as its rows (see ``row_label``), not 0, 1, 2...
 ROW_LABEL_TEMPLATE = "{{ task.row_label }}"
 ROW_LABEL_LENGTH = 60
 
 
-class WanGenerationOperator(SubmitsOnce):
+class WanGenerationOperator(BaseOperator):
     """
     Generate one video with a Wan model and return its result to XCom; the base of every family.
 
@@ -60,12 +55,12 @@ class WanGenerationOperator(SubmitsOnce):
     argument (``None`` leaves it to the service) and hands them to :meth:`set_request` after
     ``super().__init__``. Each field becomes an attribute and a template field.
 
-    The request is validated before anything is sent (at DAG parse time when no field is templated,
-    again after rendering), so a bad value fails with the parameter's name and what is allowed, and
-    costs nothing; an unknown model name gets only the checks that do not depend on the model. An
-    input given as ``s3://bucket/key`` is checked in S3 (it exists, fits the input's byte limit and
-    media type, an image's pixels) and sent as a presigned URL valid ``input_url_expires_in`` seconds,
-    made with ``aws_conn_id``; logs, XCom and rendered fields show the ``s3://`` URI.
+    The request is checked before anything is sent (when the DAG is parsed if no field is templated,
+    and once per try after rendering), so a bad value fails with the parameter's name and what is
+    allowed, and costs nothing; an unknown model name gets only the checks that do not depend on the
+    model. An input given as ``s3://bucket/key`` is checked in S3 (it exists, fits the input's byte
+    limit and media type, an image's pixels) and sent as a presigned URL valid ``input_url_expires_in``
+    seconds, made with ``aws_conn_id``; logs, XCom and rendered fields show the ``s3://`` URI.
 
     The result is JSON: the Wan ``task_id``, ``status``, ``video_url`` (without its signed query: the
     signature is a 24-hour credential; ``WanVideoToS3Operator`` or ``WanHook().get_task(task_id)``
@@ -235,23 +230,47 @@ class WanGenerationOperator(SubmitsOnce):
 
     def set_request(self, arguments: dict[str, Any]) -> None:
         """Take the request fields from a family's ``__init__`` arguments (its ``locals()``; other names
-        are ignored) and, when none is templated, validate the request now, at DAG parse time.
+        are ignored) and, when none is templated, check the request now, at DAG parse time.
 
-        Its warnings (an unknown model...) are logged here only where a DAG is defined for the DAG
-        processor or a test; a task's own log gets them once, from the hook, when the create is sent
-        (not from the worker's parse of each try and each resume, nor from a budget check's rows)."""
+        Not when the DAG is parsed to run one of its tasks (the worker's parse, at each try and each
+        resume): the try checks the rendered request itself. Warnings (an unknown model...) are logged
+        here only where a DAG is defined, for the DAG processor or a test; a task's own log gets them
+        once, from the hook, when the create is sent (nor from a budget check's rows)."""
         for name in self.request_fields:
             setattr(self, name, arguments.get(name))
-        if not any(is_templated(value) for value in self._request_values().values()):
-            warnings = self._checked_request()[1]
-            if self.has_dag() and not _parsed_for_a_task():  # a task's log gets them from the hook
-                for warning in warnings:
-                    self.log.warning("Wan request of task %s: %s", self.task_id, warning)
+        if _parsed_for_a_task() or any(is_templated(value) for value in self._request_values().values()):
+            return
+        warnings = self._checked_request()[1]
+        if self.has_dag():
+            for warning in warnings:
+                self.log.warning("Wan request of task %s: %s", self.task_id, warning)
+
+    @cached_property
+    def hook(self) -> WanHook:
+        from airflow_provider_wan.hooks.wan import WanHook
+
+        return WanHook(self.wan_conn_id)
 
     def execute(self, context: Context) -> Any:
-        self._started = time.monotonic()
+        from airflow_provider_wan.operators.submission import Submission
+        from airflow_provider_wan.operators.waiting import TaskWait
+
+        wait = TaskWait(self, context)  # execution_timeout's clock starts with the try
         try:
-            return self._submit_and_wait(context)
+            request, _ = self._checked_request()  # the hook logs the warnings when it sends
+            destination = self._destination(request)
+            if destination is not None and (kept := destination.before_billing()) is not None:
+                return self._report_landed(context, kept)
+            submission = Submission(self, context, request)
+            task = submission.reattach() or submission.submit(self._ready_to_send(context, request))
+            self.wan_task_id = task.task_id
+            if not self.wait_for_completion:
+                return task.task_id
+            if task.status is not TaskStatus.SUCCEEDED:
+                if self.deferrable:
+                    wait.defer(task.task_id)
+                task = wait.in_worker(task.task_id)
+            return self._succeed(context, task, request)
         except WanValidationError as error:  # bad rendered values or connection: a retry finds them the same
             raise WanTaskFinalError(f"Refused before anything was sent to Wan: {error}") from error
         except WanTaskError as error:
@@ -261,32 +280,23 @@ class WanGenerationOperator(SubmitsOnce):
                 raise
             raise hinted from error
 
-    def _submit_and_wait(self, context: Context) -> Any:
-        request, _ = self._checked_request()  # the hook logs the warnings when it sends
-        destination = self._destination(request)
-        if destination is not None and (kept := destination.before_billing()) is not None:
-            return self._report_landed(context, kept)
-        store = context.get("task_state_store")
-        task = self._reattach(context, store, request)
-        if task is None:
-            task = self._submit(context, store, request)
-        self.wan_task_id = task.task_id
-        if not self.wait_for_completion:
-            return task.task_id
-        if task.status is not TaskStatus.SUCCEEDED:
-            if self.deferrable:
-                self._defer(task.task_id)
-            task = self._wait(context, task.task_id)
-        return self._succeed(context, task, request)
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Resume after the trigger fired: the task's result, or the error its end amounts to."""
+        from airflow_provider_wan.operators.waiting import TaskWait
+        from airflow_provider_wan.triggers.wan import check_event
 
-    def on_trigger_success(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        event = check_event(event)
+        if event["status"] != "success":
+            raise TaskWait(self, context).after_event(event)
         self.wan_task_id = str(event["wan_task_id"])
         return self._succeed(context, event["task"], self._requested())
 
     def on_kill(self) -> None:
         """Cancel the task if it is still ``PENDING`` (a ``RUNNING`` task cannot be cancelled)."""
         if self.wan_task_id:
-            self._cancel_if_pending(self.wan_task_id)
+            from airflow_provider_wan.operators.waiting import cancel_if_pending
+
+            cancel_if_pending(self.wan_conn_id, self.wan_task_id, self.log)
 
     def before_create(self, context: Context, request: WanRequest) -> None:
         """Called once the request is final and valid, just before its create is sent (never when a
@@ -398,36 +408,33 @@ class WanGenerationOperator(SubmitsOnce):
     def _checked_request(self) -> tuple[WanRequest, list[str]]:
         """The shown request once the contract's rules passed (an ``s3://`` URI judged by the URL it
         will become), and their warnings."""
+        from airflow_provider_wan.operators import inputs
+
         request = self._requested()
         return request, inputs.with_stand_ins(request).validate()
 
-    def _fingerprint(self, request: WanRequest) -> str:
-        """The request (as shown) and the account it goes to, as one digest (no key in it)."""
-        return request_fingerprint(request.to_body(), self.hook.base_url, self.hook.settings.api_key)
-
     def _ready_to_send(self, context: Context, request: WanRequest) -> WanRequest:
-        """``s3://`` inputs checked in S3 and presigned, the copy validated again, ``before_create`` run.
+        """The request as it will be sent: ``s3://`` inputs checked in S3 and presigned (an error names
+        the URI, never the signed URL), once ``before_create`` passed."""
+        from airflow_provider_wan.operators import inputs
 
-        An error about the presigned copy names the ``s3://`` URI, never the signed URL.
-        """
         to_send = inputs.presigned(request, self.aws_conn_id, self.input_url_expires_in)
-        if to_send is not request:
-            try:
-                to_send.validate()
-            except WanValidationError as error:
-                shown = {item.parameter: item.url for item in request.media_inputs()}
-                raise WanValidationError(error.parameter, shown.get(error.parameter), error.allowed) from None
         self.before_create(context, request)
         return to_send
 
     def _succeed(
         self, context: Context, task: WanTask | dict[str, Any], request: WanRequest
     ) -> dict[str, Any]:
-        """The XCom result. The stored id stays (Airflow's ``[state_store] clear_on_success`` decides),
-        so a failure after this point makes the retry return this same task rather than a new one; the
-        store also marks the task ``reported``, so that retry does not count its success and billing
-        twice (Airflow 3.3+; without a store, each try that returns the task counts it).
-        The video URL is kept without its signed query: ask the service for a fresh one."""
+        """The XCom result, the video landed first if there is a ``destination``.
+
+        The stored id stays (Airflow's ``[state_store] clear_on_success`` decides), so a failure after
+        this point makes the retry return this same task rather than a new one; the store also marks
+        the task ``reported``, so that retry does not count its success and billing twice (Airflow
+        3.3+; without a store, each try that returns the task counts it).
+        """
+        from airflow_provider_wan.operators.submission import STATE_KEY
+        from airflow_provider_wan.triggers.wan import task_view
+
         usage = task.service_usage if isinstance(task, WanTask) else task.get("service_usage")
         found = task_view(task)
         self.log.info("Wan task %s succeeded: %s", found["task_id"], found.get("video_url"))
@@ -472,6 +479,7 @@ class WanGenerationOperator(SubmitsOnce):
         """This try's ``destination`` (its rendered value), None without one."""
         if self.destination is None:
             return None
+        from airflow_provider_wan.operators.video_destination import VideoDestination
         from airflow_provider_wan.transfers.landing import Landing
 
         landing = Landing(

@@ -58,6 +58,10 @@ def presigned(request: Request, aws_conn_id: str | None, expires_in: int) -> Req
             raise WanValidationError(
                 item.parameter, item.url, "an S3 object the connection can presign a URL for"
             )
+        try:  # the request was checked with a stand-in URL: check the real one's form too
+            item.rule.check_url(item.parameter, str(url))
+        except WanValidationError as error:  # naming the URI: the signed URL is a credential
+            raise WanValidationError(item.parameter, item.url, error.allowed) from None
         urls[item.parameter] = str(url)
     return request.with_inputs(urls)
 

@@ -1,10 +1,12 @@
 """Generate a video from text with Wan: submit once, wait (deferred or not), return the result.
 
-Every family's operator is importable from here too (each lives in its own module)."""
+Every family's operator is importable from here too (each lives in its own module), and so are the
+submission's and the wait's constants, loaded only when asked for: DAG parsing needs neither module."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import importlib
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_wan.api import VideoRequest, WanRequest
 from airflow_provider_wan.api.request import AUDIO_URL_RULE
@@ -12,8 +14,11 @@ from airflow_provider_wan.operators.generation import WanGenerationOperator, req
 from airflow_provider_wan.operators.image_to_video import WanImageToVideoOperator
 from airflow_provider_wan.operators.keyframes_to_video import WanKeyframesToVideoOperator
 from airflow_provider_wan.operators.reference_to_video import WanReferenceToVideoOperator
-from airflow_provider_wan.operators.submission import CLAIM_KEY, MAX_CREATES_PER_TRY, STATE_KEY
-from airflow_provider_wan.operators.waiting import DEFERRAL_GRACE, TIMEOUT_MARGIN_MAX, TIMEOUT_MARGIN_SHARE
+
+if TYPE_CHECKING:
+    from airflow_provider_wan.operators.submission import CLAIM_KEY, MAX_CREATES_PER_TRY, STATE_KEY
+    from airflow_provider_wan.operators.waiting import TIMEOUT_MARGIN_MAX, TIMEOUT_MARGIN_SHARE
+    from airflow_provider_wan.triggers.wan import DEFERRAL_GRACE
 
 __all__ = [
     "CLAIM_KEY",
@@ -34,6 +39,17 @@ __all__ = [
 #: Request fields of :class:`VideoRequest` besides ``model``; each is an operator argument and template field.
 REQUEST_FIELDS = request_fields(VideoRequest)
 MAX_AUDIO_BYTES = AUDIO_URL_RULE.max_bytes  # the service refuses larger audio files
+_LAZY = {
+    **dict.fromkeys(("CLAIM_KEY", "MAX_CREATES_PER_TRY", "STATE_KEY"), "operators.submission"),
+    **dict.fromkeys(("TIMEOUT_MARGIN_MAX", "TIMEOUT_MARGIN_SHARE"), "operators.waiting"),
+    "DEFERRAL_GRACE": "triggers.wan",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"airflow_provider_wan.{_LAZY[name]}"), name)
 
 
 class WanTextToVideoOperator(WanGenerationOperator):

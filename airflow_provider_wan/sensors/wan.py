@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
@@ -16,13 +17,14 @@ from airflow_provider_wan.api import TaskStatus, WanApiError, WanValidationError
 from airflow_provider_wan.api.pacing import MAX_CONSECUTIVE_ERRORS
 from airflow_provider_wan.exceptions import WanTaskFinalError, call_error, task_error
 from airflow_provider_wan.hooks.connection import DEFAULT_CONN_ID
-from airflow_provider_wan.operators.waiting import DefersToWanTrigger, task_view
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_wan.hooks.wan import WanHook
 
-class WanTaskSensor(DefersToWanTrigger, BaseSensorOperator):
+
+class WanTaskSensor(BaseSensorOperator):
     """
     Succeed when a Wan task has ``SUCCEEDED``, returning its result (``task_id``, ``video_url``...).
 
@@ -58,7 +60,15 @@ class WanTaskSensor(DefersToWanTrigger, BaseSensorOperator):
         self.deferrable = deferrable
         self.max_consecutive_errors = max_consecutive_errors
 
+    @cached_property
+    def hook(self) -> WanHook:
+        from airflow_provider_wan.hooks.wan import WanHook
+
+        return WanHook(self.wan_conn_id)
+
     def poke(self, context: Context) -> PokeReturnValue | bool:
+        from airflow_provider_wan.triggers.wan import task_view
+
         try:
             task = self.hook.get_task(self.wan_task_id)
         except WanValidationError as error:  # a bad task id or connection: no later poke does better
@@ -78,17 +88,22 @@ class WanTaskSensor(DefersToWanTrigger, BaseSensorOperator):
         return False
 
     def execute(self, context: Context) -> Any:
-        if self.deferrable:
-            found = self.poke(context)
-            if not isinstance(found, PokeReturnValue):
-                self.defer_to_wan_trigger(
-                    self.wan_task_id,
-                    wait=self.timeout,
-                    poll_interval=self.poke_interval,
-                    max_poll_interval=self.poke_interval,
-                )
-            return found.xcom_value
-        return super().execute(context)
+        if not self.deferrable:
+            return super().execute(context)
+        found = self.poke(context)
+        if not isinstance(found, PokeReturnValue):
+            from airflow_provider_wan.triggers.wan import defer_to_trigger
 
-    def on_trigger_timeout(self, context: Context, event: dict[str, Any]) -> Exception:
-        return AirflowSensorTimeout(f"{event['message']} (sensor timeout {self.timeout:.0f}s)")
+            defer_to_trigger(self, self.wan_task_id, self.timeout, self.poke_interval, self.poke_interval)
+        return found.xcom_value
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Resume after the trigger fired: the task as XCom shows it, or the error its end amounts to."""
+        from airflow_provider_wan.triggers.wan import check_event, event_error, task_view
+
+        event = check_event(event)
+        if event["status"] == "success":
+            return task_view(event["task"])
+        if event["status"] == "timeout":
+            raise AirflowSensorTimeout(f"{event['message']} (sensor timeout {self.timeout:.0f}s)")
+        raise event_error(event)

@@ -1,10 +1,12 @@
-"""Waiting for a Wan task in the triggerer, without holding a worker slot."""
+"""Waiting for a Wan task in the triggerer, without holding a worker slot; what the operators and the
+sensor share about it: the deferral, the event's checks and the task as XCom shows it."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -21,9 +23,14 @@ from airflow_provider_wan.exceptions import WanTaskError, WanTaskFinalError, tas
 from airflow_provider_wan.hooks.connection import DEFAULT_CONN_ID
 from airflow_provider_wan.triggers.poller import Watch, account_poller, polling_hook
 
+if TYPE_CHECKING:
+    from airflow_provider_wan.operators.generation import WanGenerationOperator
+    from airflow_provider_wan.sensors.wan import WanTaskSensor
+
 #: The only statuses a WanTaskTrigger event carries; anything else is refused by :func:`check_event`.
 EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
 DEFERRED = "deferred"  # the task instance state of a task waiting for its trigger
+DEFERRAL_GRACE = 60.0  # Airflow's deferral timeout fires this much after the trigger's own timeout event
 AIRFLOW_CALLS_ON_KILL = triggers_have_on_kill()
 
 
@@ -109,13 +116,16 @@ class WanTaskTrigger(BaseTrigger):
             watch.close()  # an event, a cancel or a move: the poller stops checking for this trigger
 
     async def _follow(self, watch: Watch) -> dict[str, Any]:
-        """Wait for the poller's news of this task until it ends or the deadline passes; log progress."""
-        progress = _Progress(self, time.monotonic())
+        """Wait for the poller's news of this task until it ends or the deadline passes. A new status is
+        logged at once, an unchanged one at most every PROGRESS_LOG_INTERVAL."""
+        started = logged_at = time.monotonic()
+        logged: TaskStatus | None = None
         reported_errors = 0
         while True:
             remaining = self.deadline - time.time()
             if remaining <= 0:
-                return self._event("timeout", watch.task, f"still {_status(watch.task)} at the deadline")
+                seen = watch.task.status.value if watch.task else "unseen"
+                return self._event("timeout", watch.task, f"still {seen} at the deadline")
             await watch.next_change(min(remaining, PROGRESS_LOG_INTERVAL))
             if watch.ended is not None:
                 task = watch.ended
@@ -135,7 +145,12 @@ class WanTaskTrigger(BaseTrigger):
                     watch.error,
                 )
             elif watch.task is not None:
-                progress.note(watch.task.status)
+                now, status = time.monotonic(), watch.task.status
+                if status is not logged or now - logged_at >= PROGRESS_LOG_INTERVAL:
+                    self.log.info(
+                        "Wan task %s is %s (waited %.0fs)", self.wan_task_id, status.value, now - started
+                    )
+                    logged, logged_at = status, now
             reported_errors = watch.errors
 
     def _event(self, status: str, task: WanTask | None, what: str) -> dict[str, Any]:
@@ -205,35 +220,11 @@ class WanTaskTrigger(BaseTrigger):
             self.log.info("Cancelled Wan task %s", self.wan_task_id)
 
 
-class _Progress:
-    """Logs status changes at once and an unchanged status at most every PROGRESS_LOG_INTERVAL."""
-
-    def __init__(self, trigger: WanTaskTrigger, started: float) -> None:
-        self.trigger = trigger
-        self.started = started
-        self.status: TaskStatus | None = None
-        self.logged_at = started
-
-    def note(self, status: TaskStatus) -> None:
-        now = time.monotonic()
-        if status is self.status and now - self.logged_at < PROGRESS_LOG_INTERVAL:
-            return
-        self.trigger.log.info(
-            "Wan task %s is %s (waited %.0fs)", self.trigger.wan_task_id, status.value, now - self.started
-        )
-        self.status = status
-        self.logged_at = now
-
-
 def why_not_cancelled(wan_task_id: str, error: WanError) -> str:
     """Why a best-effort cancel did nothing (the service cancels only ``PENDING`` tasks)."""
     if isinstance(error, WanApiError) and error.not_pending:
         return f"Wan task {wan_task_id} is no longer PENDING, so it cannot be cancelled; it runs to its end"
     return f"Could not cancel Wan task {wan_task_id}: {error}"
-
-
-def _status(task: WanTask | None) -> str:
-    return task.status.value if task else "unseen"
 
 
 def check_event(event: Any) -> dict[str, Any]:
@@ -253,3 +244,29 @@ def event_error(event: dict[str, Any]) -> WanTaskError:
         return task_error(wan_task_id, task["status"], task.get("code"), task.get("message"))
     kind = WanTaskError if event.get("retryable") else WanTaskFinalError
     return kind(str(event["message"]), wan_task_id=wan_task_id, code=event.get("code"))
+
+
+def defer_to_trigger(
+    task: WanGenerationOperator | WanTaskSensor,
+    wan_task_id: str,
+    wait: float,
+    poll_interval: float,
+    max_poll_interval: float,
+) -> NoReturn:
+    """Defer ``task`` to a trigger waiting ``wait`` seconds at most for the Wan task. Airflow's own deferral
+    timeout is only a backstop: the trigger's ``timeout`` event lets the task be cancelled."""
+    deadline = time.time() + wait
+    trigger = WanTaskTrigger(
+        wan_task_id, deadline, task.wan_conn_id, poll_interval, max_poll_interval, task.max_consecutive_errors
+    )
+    backstop = timedelta(seconds=wait + max_poll_interval + DEFERRAL_GRACE)
+    if task.execution_timeout is not None:
+        backstop = min(backstop, task.execution_timeout)
+    task.defer(trigger=trigger, method_name="execute_complete", timeout=backstop)
+
+
+def task_view(task: WanTask | dict[str, Any]) -> dict[str, Any]:
+    """A task as XCom shows it (the video URL without its signed query); billing's raw usage left out."""
+    found = task.to_dict() if isinstance(task, WanTask) else dict(task)
+    found.pop("service_usage", None)
+    return found
