@@ -33,7 +33,7 @@ class WanTaskSensor(BaseSensorOperator):
     A task that ends ``FAILED``, ``CANCELED`` or ``UNKNOWN`` fails the sensor with the service's code
     and message (retryable only for a passing ``FAILED`` code). A polling error the hook could not
     ride out is retried at the next poke. The sensor never cancels the task: it does not own it.
-    Each poke spends the account's task-API budget of this process (``task_api_rps``, shared with every
+    Each poke waits for the account's task-API rate of this process (``task_api_rps``, shared with every
     hook and trigger in it), so many sensors of one worker stay within the account's 20 a second.
 
     :param wan_task_id: The Wan task id (``wan_`` because ``task_id`` is the Airflow task's).

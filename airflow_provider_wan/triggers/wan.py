@@ -40,7 +40,7 @@ class WanTaskTrigger(BaseTrigger):
 
     Every trigger of one connection in a triggerer waits through one poller
     (:mod:`airflow_provider_wan.triggers.poller`), which checks them together within the account's
-    task-API budget (20 requests a second unless the connection's ``task_api_rps`` extra or
+    task-API rate (20 requests a second unless the connection's ``task_api_rps`` extra or
     ``[wan] task_api_rps`` says less): a sweep of the account's in-flight tasks when many are due,
     one query call per task when few are, and one query call for each task that has ended. Each
     task is checked soon after submission, then less often toward ``max_poll_interval`` (the vendor
