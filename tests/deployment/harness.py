@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import requests
 
 from airflow_provider_wan.testing.dag_runs import session_template
-from tests.processes import stop_when_the_tests_die
+from tests.processes import kill_session, stop_when_the_tests_die
 
 T = TypeVar("T")
 
@@ -124,8 +124,10 @@ class Service:
             return
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        # Children may outlive a leader that exited: always sweep the group.
+        # Children may outlive a leader that exited: always sweep the group, and the session for task
+        # processes in groups of their own.
         self.signal_group(signal.SIGKILL)
+        kill_session(self.process.pid)
         if self.process.poll() is None:
             self.process.wait(timeout=30)
 
