@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from boto3.s3.transfer import TransferConfig, create_transfer_manager
+from s3transfer.utils import ChunksizeAdjuster
 
 from airflow_provider_wan.exceptions import (
     DownloadInterrupted,
@@ -26,10 +27,7 @@ from airflow_provider_wan.transfers.download import VideoDownload
 
 log = logging.getLogger(__name__)
 
-MiB = 1024 * 1024
-MIN_PART_SIZE = 5 * MiB  # S3's floor for every part but the last
-DEFAULT_PART_SIZE = 8 * MiB
-MAX_PARTS = 10_000
+DEFAULT_PART_SIZE = 8 * 1024 * 1024
 PARTS_IN_FLIGHT = 2  # memory stays near (PARTS_IN_FLIGHT + 2) * part size, whatever the video's size
 SHA256_TAG = "wan-sha256"
 
@@ -49,11 +47,6 @@ class StoredVideo:
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
-
-
-def part_size_for(expected_size: int | None, preferred: int = DEFAULT_PART_SIZE) -> int:
-    """``preferred`` (at least S3's floor), grown when needed so ``expected_size`` fits in 10,000 parts."""
-    return max(preferred, MIN_PART_SIZE, -(-(expected_size or 0) // MAX_PARTS))
 
 
 def copy_video(
@@ -163,7 +156,9 @@ def _upload(
         first = next(stream, b"")  # opening the stream first: a refusal comes before any S3 call
         if not first:
             raise TransferRefused("The video host served an empty video")
-        body = _Body(itertools.chain((first,), stream), part_size_for(download.content_length, part_size))
+        # at least S3's floor of 5 MiB, grown so a video of known size fits in S3's 10,000 parts
+        part_size = ChunksizeAdjuster().adjust_chunksize(part_size, download.content_length)
+        body = _Body(itertools.chain((first,), stream), part_size)
         config = TransferConfig(
             multipart_threshold=1,  # every video as a multipart upload, the call the destination check makes
             multipart_chunksize=body.part_size,
