@@ -2,9 +2,9 @@
 made before billing.
 
 A video is billed when it is created; a missing or unwritable bucket found only when the copy starts
-costs a video. :func:`check_destination` opens a multipart upload at the key and aborts it at once, the
-first call the copy makes, so it meets the same refusals (``NoSuchBucket``, ``AccessDenied``, KMS or ACL
-rules) while writing nothing.
+costs a video. :func:`check_destination` opens a multipart upload at the key with the copy's own
+:data:`UPLOAD_ARGS` and aborts it at once: the first call the copy makes, so it meets the same refusals
+(``NoSuchBucket``, ``AccessDenied``, KMS or ACL rules) while writing nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from airflow_provider_wan.api import WanValidationError
 
 _TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T)(\d{2}):(\d{2}):(\d{2})(\.\d+)?\+00:00")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+#: What every video upload opens with (and the destination check too): each part's SHA-256 checked by S3.
+UPLOAD_ARGS = {"ContentType": "video/mp4", "ChecksumAlgorithm": "SHA256"}
 SKIP, REPLACE = "skip", "replace"
 IF_EXISTS = (SKIP, REPLACE)  # what a generation operator does with a destination key already taken
 _RETRYABLE_STATUS = {408, 429}  # S3's RequestTimeout and throttling: worth another try
@@ -89,9 +91,7 @@ def check_destination(
     from botocore.exceptions import ClientError
 
     try:
-        upload = client.create_multipart_upload(
-            Bucket=bucket, Key=key, ContentType="video/mp4", ChecksumAlgorithm="SHA256", **s3_args
-        )
+        upload = client.create_multipart_upload(Bucket=bucket, Key=key, **UPLOAD_ARGS, **s3_args)
     except ClientError as err:
         error = err.response.get("Error", {})
         code = str(error.get("Code", "unknown"))

@@ -1,22 +1,34 @@
-"""One video streamed into one S3 key: verified end to end, and either fully there or not there at all."""
+"""One video streamed into one S3 key through boto3's managed multipart upload: verified end to end, and
+either fully there or not there at all."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 import itertools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_wan.exceptions import DownloadInterrupted, IntegrityError, TransferRefused
+from boto3.s3.transfer import TransferConfig, create_transfer_manager
+from s3transfer.utils import ChunksizeAdjuster
+
+from airflow_provider_wan.exceptions import (
+    DownloadInterrupted,
+    IntegrityError,
+    TransferError,
+    TransferRefused,
+)
+from airflow_provider_wan.transfers.destination import UPLOAD_ARGS
 from airflow_provider_wan.transfers.download import VideoDownload
-from airflow_provider_wan.transfers.multipart import DEFAULT_PART_SIZE, MultipartUpload, part_size_for
 
 log = logging.getLogger(__name__)
 
-CONTENT_TYPE = "video/mp4"
+DEFAULT_PART_SIZE = 8 * 1024 * 1024
+PARTS_IN_FLIGHT = 2  # memory stays near (PARTS_IN_FLIGHT + 2) * part size, whatever the video's size
 SHA256_TAG = "wan-sha256"
 
 
@@ -50,27 +62,28 @@ def copy_video(
 ) -> StoredVideo:
     """Stream ``download`` into ``s3://bucket/key`` as a multipart upload, check it, then seal it.
 
-    The check asks S3 for the length and the SHA-256 it computed from the parts it stored, compared with
-    ours. Sealing tags the object with the whole video's SHA-256 (``wan-sha256``): S3 cannot change an
-    object's metadata without rewriting it, which for a 1 GiB video costs more than the upload itself.
-    ``before_seal(sha256, size)`` runs just before (the JSON sidecar is written there), so a sealed key
-    has all it should; any failure after the upload completed removes the object. Restarts from byte 0
-    when the video host cannot resume a broken stream, within the download's retry budget.
+    Each part carries its SHA-256, which S3 checks on arrival; then S3 is asked for the length and the
+    SHA-256 it computed from the parts it stored, compared with ours. Sealing tags the object with the
+    whole video's SHA-256 (``wan-sha256``): S3 cannot change an object's metadata without rewriting it,
+    which for a 1 GiB video costs more than the upload itself. ``before_seal(sha256, size)`` runs just
+    before (the JSON sidecar is written there), so a sealed key has all it should; any failure after the
+    upload completed removes the object. Restarts from byte 0 when the video host cannot resume a broken
+    stream, within the download's retry budget.
     """
-    args = {"ContentType": CONTENT_TYPE, **(s3_args or {})}
+    extra_args = {**UPLOAD_ARGS, "Metadata": dict(metadata), **(s3_args or {})}
     restarts = 0
     while True:
         try:
-            sha256, composite = _upload(download, client, bucket, key, metadata, args, part_size)
+            body = _upload(download, client, bucket, key, extra_args, part_size)
             break
         except DownloadInterrupted as err:
             if not err.restart_from_zero:
                 raise
             restarts += 1
             log.warning("%s (restart %d)", err, restarts)
-    size = download.received
+    size, sha256 = download.received, body.sha256.hexdigest()
     try:
-        _check_stored(client, bucket, key, size, composite)
+        _check_stored(client, bucket, key, size, body.composite_sha256())
         if before_seal is not None:
             before_seal(sha256, size)
         client.put_object_tagging(
@@ -88,39 +101,76 @@ def sealed_sha256(client: Any, bucket: str, key: str) -> str | None:
     return next((tag["Value"] for tag in tags if tag.get("Key") == SHA256_TAG), None)
 
 
+class _Body(io.RawIOBase):
+    """The download as the file the managed upload reads part by part: hashed whole and part by part on
+    the way (S3's checksum of the parts is compared with ours), and stopped once the upload failed or was
+    cancelled, so a refused part or a killed task does not wait for the rest of the download."""
+
+    def __init__(self, chunks: Iterator[bytes], part_size: int) -> None:
+        self.chunks = chunks
+        self.part_size = part_size
+        self.upload: Any = None  # the transfer's future, once submitted
+        self.sha256 = hashlib.sha256()
+        self._chunk = memoryview(b"")
+        self._part = hashlib.sha256()
+        self._part_filled = 0
+        self._part_digests: list[bytes] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.upload is not None and self.upload.done():
+            raise TransferError("The upload to S3 stopped; the download stops with it")
+        if not self._chunk:
+            self._chunk = memoryview(next(self.chunks, b""))
+            self.sha256.update(self._chunk)
+        size = min(len(buffer), len(self._chunk), self.part_size - self._part_filled)
+        buffer[:size] = self._chunk[:size]
+        self._part.update(self._chunk[:size])
+        self._chunk = self._chunk[size:]
+        self._part_filled += size
+        if self._part_filled == self.part_size or (size == 0 and self._part_filled):
+            self._part_digests.append(self._part.digest())
+            self._part, self._part_filled = hashlib.sha256(), 0
+        return size
+
+    def composite_sha256(self) -> str:
+        """S3's checksum of a multipart object as we compute it: the SHA-256 of the parts' SHA-256s,
+        base64, then ``-<parts>``."""
+        digest = hashlib.sha256(b"".join(self._part_digests)).digest()
+        return f"{base64.b64encode(digest).decode()}-{len(self._part_digests)}"
+
+
 def _upload(
     download: VideoDownload,
     client: Any,
     bucket: str,
     key: str,
-    metadata: Mapping[str, str],
-    args: Mapping[str, Any],
+    extra_args: Mapping[str, Any],
     part_size: int,
-) -> tuple[str, str]:
-    """One pass from byte 0; returns the whole video's SHA-256 (hex) and S3's composite one of its parts."""
-    digest = hashlib.sha256()
+) -> _Body:
+    """One pass from byte 0 through boto3's managed transfer, which aborts the upload on any failure."""
     stream = download.stream()
     with closing(stream):
         first = next(stream, b"")  # opening the stream first: a refusal comes before any S3 call
-        upload = MultipartUpload(
-            client,
-            bucket,
-            key,
-            part_size=part_size_for(download.content_length, part_size),
-            create_args={**args, "Metadata": dict(metadata)},
+        if not first:
+            raise TransferRefused("The video host served an empty video")
+        # at least S3's floor of 5 MiB, grown so a video of known size fits in S3's 10,000 parts
+        part_size = ChunksizeAdjuster().adjust_chunksize(part_size, download.content_length)
+        body = _Body(itertools.chain((first,), stream), part_size)
+        config = TransferConfig(
+            multipart_threshold=1,  # every video as a multipart upload, the call the destination check makes
+            multipart_chunksize=body.part_size,
+            max_concurrency=PARTS_IN_FLIGHT,
+            preferred_transfer_client="classic",
         )
-        with upload:
-            for chunk in itertools.chain((first,), stream):
-                digest.update(chunk)
-                upload.write(chunk)
-            if download.received == 0:
-                raise TransferRefused("The video host served an empty video")
-            if download.content_length is not None and download.received != download.content_length:
-                raise IntegrityError(
-                    f"Received {download.received} bytes, Content-Length said {download.content_length}"
-                )
-            composite = upload.complete()
-    return digest.hexdigest(), composite
+        config.max_in_memory_upload_chunks = PARTS_IN_FLIGHT
+        # The manager rather than upload_fileobj: its future lets the body stop reading once it failed.
+        with create_transfer_manager(client, config) as manager:
+            body.upload = manager.upload(io.BufferedReader(body), bucket, key, extra_args)
+            body.upload.result()
+    return body
 
 
 def _check_stored(client: Any, bucket: str, key: str, size: int, composite: str) -> None:

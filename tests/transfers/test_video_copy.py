@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from s3transfer.utils import MIN_UPLOAD_CHUNKSIZE as MIN_PART_SIZE
 
 from airflow_provider_wan.exceptions import DownloadInterrupted, TransferRefused
 from airflow_provider_wan.transfers.download import VideoDownload
 from airflow_provider_wan.transfers.host_policy import VideoHostPolicy
-from airflow_provider_wan.transfers.multipart import MIN_PART_SIZE
 from airflow_provider_wan.transfers.video_copy import StoredVideo, copy_video
 from tests.transfers.helpers import assert_nothing_written, read_object
 from tests.transfers.video_server import VideoHost, serve_video
