@@ -13,6 +13,12 @@ from pathlib import Path
 import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+SERVER = """
+import os, subprocess, sys, time
+worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], preexec_fn=os.setpgrp)
+open(os.environ["WORKER_PID_FILE"], "w").write(str(worker.pid))
+time.sleep(600)
+"""
 CHILD_TEST = """
 import os, sys, time
 from pathlib import Path
@@ -24,7 +30,8 @@ from tests.deployment.harness import Service
 
 @pytest.fixture
 def server(tmp_path):
-    argv = [sys.executable, "-c", "import time; time.sleep(600)"]
+    # The server starts a worker in a process group of its own, as Airflow's task supervisor does.
+    argv = [sys.executable, "-c", os.environ["SERVER_CODE"]]
     service = Service("server", argv, dict(os.environ), tmp_path / "server.log").start()
     try:
         yield service
@@ -61,7 +68,14 @@ def _gone_within(pid: int, seconds: float) -> bool:
 def test_an_interrupted_run_leaves_no_server_running(tmp_path: Path, how: signal.Signals) -> None:
     (tmp_path / "test_child.py").write_text(CHILD_TEST)
     pid_file = tmp_path / "server.pid"
-    env = {**os.environ, "SERVER_PID_FILE": str(pid_file), "PYTHONPATH": str(REPOSITORY)}
+    worker_file = tmp_path / "worker.pid"
+    env = {
+        **os.environ,
+        "SERVER_CODE": SERVER,
+        "SERVER_PID_FILE": str(pid_file),
+        "WORKER_PID_FILE": str(worker_file),
+        "PYTHONPATH": str(REPOSITORY),
+    }
     run = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-c", str(REPOSITORY / "pyproject.toml"), "--rootdir", str(tmp_path),
          "-p", "tests.conftest", "-p", "no:cacheprovider", "-q", str(tmp_path / "test_child.py")],
@@ -72,19 +86,25 @@ def test_an_interrupted_run_leaves_no_server_running(tmp_path: Path, how: signal
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
-        while not pid_file.exists():
+        while not (pid_file.exists() and worker_file.exists()):
             assert run.poll() is None, run.communicate()[0].decode(errors="replace")
             assert time.monotonic() < deadline, "the child run never started its server"
             time.sleep(0.1)
-        server = int(pid_file.read_text())
+        server, worker = int(pid_file.read_text()), int(worker_file.read_text())
         assert _alive(server)
+        assert _alive(worker)
 
         run.send_signal(how)
         output = run.communicate(timeout=60)[0].decode(errors="replace")
         assert _gone_within(server, 20), f"the server outlived the run stopped by {how.name}:\n{output}"
         if how is signal.SIGTERM:
             assert "KeyboardInterrupt" in output  # ended as Ctrl-C ends it: teardown ran
+            # ... and swept the server's session: its worker in a group of its own went too. (A run
+            # killed with SIGKILL runs no teardown, and such a worker outlives it.)
+            assert _gone_within(worker, 20), f"the worker outlived the run:\n{output}"
     finally:
         if run.poll() is None:
             run.kill()
             run.wait()
+        if worker_file.exists() and _alive(worker := int(worker_file.read_text())):
+            os.kill(worker, signal.SIGKILL)
