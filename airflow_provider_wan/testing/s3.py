@@ -14,6 +14,21 @@ CREDENTIALS = {
 }
 
 
+def s3_client(endpoint_url: str, **options: Any) -> Any:
+    """A boto3 S3 client with the test credentials on the S3 API at ``endpoint_url`` (a moto server this
+    kit or a test started); ``options`` go to ``boto3.client`` (say a ``config``)."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=CREDENTIALS["AWS_DEFAULT_REGION"],
+        **options,
+    )
+
+
 class WanS3:
     """A moto S3 server on a free loopback port (``pip install "airflow-provider-wan[testing]"``)."""
 
@@ -56,15 +71,7 @@ class WanS3:
     @cached_property
     def client(self) -> Any:
         """A boto3 S3 client on this server."""
-        import boto3
-
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            region_name=CREDENTIALS["AWS_DEFAULT_REGION"],
-        )
+        return s3_client(self.endpoint_url)
 
     def create_bucket(self, name: str) -> str:
         """Create bucket ``name`` (fine if it exists); returns the name."""

@@ -25,6 +25,7 @@ import requests
 from playwright.sync_api import Browser, FrameLocator, Locator, Page, expect, sync_playwright
 
 from airflow_provider_wan.emulator.remote import RemoteEmulator
+from airflow_provider_wan.testing.s3 import s3_client
 from tests.browser.conftest import OUTCOMES
 from tests.browser.test_connection_form import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.deployment.harness import AirflowDeployment
@@ -83,8 +84,6 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    import boto3
-
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run .ci/services.sh (installs Debian's chromium)")
     home = tmp_path_factory.mktemp("airflow-video-pages")
@@ -106,13 +105,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         emulator_url = airflow.start_wan_emulator(api_key=API_KEY, task_seconds=TASK_SECONDS)
         s3_url = airflow.start_moto_server()
         airflow.env.update(connection_env(emulator_url, s3_url))
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=s3_url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            region_name="us-east-1",
-        )
+        s3 = s3_client(s3_url)
         s3.create_bucket(Bucket=BUCKET)
         airflow.start()
         airflow.set_pool("wan_api", 5)

@@ -19,6 +19,7 @@ import pytest
 from packaging.version import Version
 
 from airflow_provider_wan.emulator.remote import RemoteEmulator
+from airflow_provider_wan.testing.s3 import s3_client
 from tests.deployment.harness import AirflowDeployment, wait_for
 from tests.example_dags.conftest import silent_wav, video_facts
 
@@ -76,20 +77,12 @@ def connection_env(emulator_url: str, s3_url: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    import boto3
-
     airflow = AirflowDeployment(home=tmp_path_factory.mktemp("airflow-deployment"), dag_files=DAG_FILES)
     try:
         emulator_url = airflow.start_wan_emulator(api_key=API_KEY, task_seconds=2)
         s3_url = airflow.start_moto_server()
         airflow.env.update(connection_env(emulator_url, s3_url))
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=s3_url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            region_name="us-east-1",
-        )
+        s3 = s3_client(s3_url)
         s3.create_bucket(Bucket=BUCKET)
         s3.put_object(Bucket=BUCKET, Key=VOICE_OVER.split("/", 3)[3], Body=silent_wav())
 

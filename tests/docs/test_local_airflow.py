@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from airflow_provider_wan.emulator import RemoteEmulator
+from airflow_provider_wan.testing.s3 import s3_client
 from tests.deployment.harness import BIN, Service, clean_environment, free_port, wait_for
 from tests.docs.markers import EXAMPLES, ROOT
 
@@ -141,15 +142,7 @@ def signed_in(api: str) -> requests.Session:
 
 def s3_keys(port: str, bucket: str) -> list[str]:
     """The keys in ``bucket`` whose object is an MP4 (its ``ftyp`` box where a video file starts)."""
-    import boto3
-
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    s3 = s3_client(f"http://127.0.0.1:{port}")
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
     head = {key: s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-7")["Body"].read() for key in keys}
     return sorted(key for key in keys if head[key][4:8] == b"ftyp")

@@ -24,6 +24,7 @@ import pytest
 import requests
 
 from airflow_provider_wan.emulator.remote import RemoteEmulator
+from airflow_provider_wan.testing.s3 import s3_client
 from airflow_provider_wan.transfers.destination import s3_safe
 from tests.deployment.harness import AirflowDeployment
 from tests.deployment.test_deployment import API_KEY, connection_env
@@ -66,20 +67,12 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    import boto3
-
     airflow = AirflowDeployment(home=tmp_path_factory.mktemp("content-review"), dag_files=[EXAMPLE])
     try:
         emulator_url = airflow.start_wan_emulator(api_key=API_KEY, task_seconds=1)
         s3_url = airflow.start_moto_server()
         airflow.env.update(connection_env(emulator_url, s3_url) | {"WAN_EXAMPLE_BUCKET": BUCKET})
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=s3_url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            region_name="us-east-1",
-        )
+        s3 = s3_client(s3_url)
         s3.create_bucket(Bucket=BUCKET)
         airflow.start()
         airflow.wait_for_dags([DAG_ID])

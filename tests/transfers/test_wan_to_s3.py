@@ -22,6 +22,7 @@ from airflow_provider_wan.exceptions import DownloadInterrupted, WanTaskFinalErr
 from airflow_provider_wan.hooks.wan import WanHook
 from airflow_provider_wan.operators.wan import WanTextToVideoOperator
 from airflow_provider_wan.testing.dag_runs import WanAirflow, WanDagRunFailed
+from airflow_provider_wan.testing.s3 import s3_client
 from airflow_provider_wan.transfers.destination import check_destination, s3_safe
 from airflow_provider_wan.transfers.video_metadata import request_sha256
 from airflow_provider_wan.transfers.wan_to_s3 import WanS3DestinationCheckOperator, WanVideoToS3Operator
@@ -483,19 +484,14 @@ class _S3Refusing(http.server.BaseHTTPRequestHandler):
     ],
 )
 def test_destination_check_fails_for_good_only_on_refusals(status: int, code: str, final: bool) -> None:
-    import boto3
     from botocore.config import Config
     from botocore.exceptions import ClientError
 
     handler = type("Handler", (_S3Refusing,), {"status": status, "code": code})
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        client = boto3.client(
-            "s3",
-            endpoint_url=f"http://127.0.0.1:{server.server_address[1]}",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            region_name="us-east-1",
+        client = s3_client(
+            f"http://127.0.0.1:{server.server_address[1]}",
             config=Config(retries={"max_attempts": 1, "mode": "standard"}),
         )
         with pytest.raises(WanValidationError if final else ClientError) as raised:
